@@ -1,0 +1,1 @@
+"""Shared fixtures: the sandbox endpoint and a runner for the real CLI."""
