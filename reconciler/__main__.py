@@ -1,0 +1,3 @@
+from reconciler.cli import entry_point
+
+entry_point()

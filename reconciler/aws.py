@@ -1,0 +1,265 @@
+"""A thin typed wrapper over the few AWS calls eic makes.
+
+One method per Lambda operation used. "Not found" answers become None or
+False rather than exceptions; every other refusal becomes ``AwsCallError``
+with AWS's code and message. Every request of a region's client passes one
+shared rate limiter, retries included, because AWS counts those too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import boto3
+import botocore.config
+import botocore.exceptions
+from botocore.client import BaseClient
+
+from reconciler.errors import AwsCallError, EicError
+
+log = logging.getLogger(__name__)
+
+# AWS's shared budget for these calls, per account and region (quotas page).
+AWS_REQUESTS_PER_SECOND = 15.0
+PAGE_SIZE = 50
+# botocore's "standard" retry mode backs off on throttling and 5xx; eight
+# attempts keep a run alive through a burst of faults (about 1 in 100,000
+# calls still fails at a 20% fault rate, against 1 in 125 with 3 attempts).
+MAX_ATTEMPTS = 8
+CONFLICT_ATTEMPTS = 8
+T = TypeVar("T")
+
+
+class RateLimiter:
+    """A token bucket shared by every thread talking to one region.
+
+    ``pause`` holds every caller back after a throttling answer that carried
+    ``Retry-After``.
+    """
+
+    def __init__(self, per_second: float | None) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.lock = threading.Lock()
+        self.next_slot = 0.0
+
+    def acquire(self, **_: Any) -> None:
+        if not self.interval and not self.next_slot:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        with self.lock:
+            self.next_slot = max(self.next_slot, time.monotonic() + seconds)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach AWS: endpoint and rate limit, shared by every region."""
+
+    endpoint_url: str | None = None
+    rate_limit: float | None = None
+    max_workers: int = 16
+
+    def is_loopback(self) -> bool:
+        host = urlparse(self.endpoint_url or "").hostname or ""
+        return host in ("localhost", "::1") or host.startswith("127.")
+
+    def effective_rate(self) -> float | None:
+        """Requests per second: as set, else AWS's quota unless on loopback."""
+        if self.rate_limit:
+            return self.rate_limit
+        return None if self.is_loopback() else AWS_REQUESTS_PER_SECOND
+
+    def client(self, service: str, region: str | None) -> BaseClient:
+        config = botocore.config.Config(
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            max_pool_connections=self.max_workers,
+            user_agent_extra="eic",
+            connect_timeout=10,
+            read_timeout=30,
+        )
+        session = boto3.session.Session()
+        return session.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            config=config,
+        )
+
+
+def default_region() -> str | None:
+    """The region from the AWS environment (AWS_REGION, profile), if any."""
+    return boto3.session.Session().region_name
+
+
+def caller_account(connection: Connection, region: str | None) -> str:
+    """The account of the credentials in use (one STS call)."""
+    sts = connection.client("sts", region or "us-east-1")
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except botocore.exceptions.ClientError as err:
+        raise _refused("asking STS who the caller is", err) from err
+    except botocore.exceptions.BotoCoreError as err:
+        raise connection_error(err) from err
+
+
+class LambdaApi:
+    """The Lambda calls eic makes, in one region."""
+
+    def __init__(self, connection: Connection, region: str) -> None:
+        self.region = region
+        self.client = connection.client("lambda", region)
+        self.limiter = RateLimiter(connection.effective_rate())
+        events = self.client.meta.events
+        events.register("before-send.lambda", self.limiter.acquire)
+        events.register("needs-retry.lambda", self._honour_retry_after)
+
+    def function_names(self) -> Iterator[str]:
+        """Every function name in the region (ListFunctions, 50 a page)."""
+        paginator = self.client.get_paginator("list_functions")
+        pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE})
+        for page in self._guard("listing functions", lambda: list(pages)):
+            for function in page["Functions"]:
+                yield function["FunctionName"]
+
+    def configs_of(self, function: str) -> list[dict[str, Any]] | None:
+        """Every async config of ``function``; None if it does not exist."""
+        configs: list[dict[str, Any]] = []
+        marker = None
+        while True:
+            kwargs = {"FunctionName": function, "MaxItems": PAGE_SIZE}
+            if marker:
+                kwargs["Marker"] = marker
+            page = self._call(
+                f"reading the async configs of {function}",
+                lambda: self.client.list_function_event_invoke_configs(**kwargs),
+            )
+            if page is None:
+                return None
+            configs.extend(page.get("FunctionEventInvokeConfigs", []))
+            marker = page.get("NextMarker")
+            if not marker:
+                return configs
+
+    def put(self, function: str, qualifier: str, request: dict) -> dict:
+        return self._write(
+            f"putting the async config of {function}:{qualifier}",
+            lambda: self.client.put_function_event_invoke_config(
+                FunctionName=function, Qualifier=qualifier, **request
+            ),
+        )
+
+    def update(self, function: str, qualifier: str, request: dict) -> dict:
+        return self._write(
+            f"updating the async config of {function}:{qualifier}",
+            lambda: self.client.update_function_event_invoke_config(
+                FunctionName=function, Qualifier=qualifier, **request
+            ),
+        )
+
+    def delete(self, function: str, qualifier: str) -> bool:
+        """Delete one config; False when it was already gone."""
+        result = self._write(
+            f"deleting the async config of {function}:{qualifier}",
+            lambda: self.client.delete_function_event_invoke_config(
+                FunctionName=function, Qualifier=qualifier
+            ),
+            missing_ok=True,
+        )
+        return result is not None
+
+    def _write(
+        self, what: str, call: Callable[[], T], missing_ok: bool = False
+    ) -> T:
+        # Two writers to one function's configs get 409; botocore does not
+        # retry it, so back off here. eic itself never writes one function
+        # from two threads.
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return self._guard(what, call, missing_ok=missing_ok)
+            except AwsCallError as err:
+                if err.code != "ResourceConflictException":
+                    raise
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                delay = min(0.2 * 2**attempt, 5.0)
+                log.debug("%s: conflict, retry %d in %.1fs", what, attempt, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _call(self, what: str, call: Callable[[], T]) -> T | None:
+        return self._guard(what, call, missing_ok=True)
+
+    def _guard(self, what: str, call: Callable[[], T], missing_ok: bool = False):
+        try:
+            return call()
+        except botocore.exceptions.ClientError as err:
+            if missing_ok and _code(err) == "ResourceNotFoundException":
+                return None
+            raise _refused(what, err) from err
+        except botocore.exceptions.BotoCoreError as err:
+            raise connection_error(err) from err
+
+    def _honour_retry_after(self, response: Any = None, **_: Any) -> None:
+        if not response:
+            return None
+        http = response[0]
+        if http is None or http.status_code != 429:
+            return None
+        retry_after = http.headers.get("Retry-After")
+        try:
+            seconds = float(retry_after) if retry_after else 0.0
+        except ValueError:
+            seconds = 0.0
+        if seconds > 0:
+            self.limiter.pause(min(seconds, 60.0))
+        return None
+
+
+def _code(err: botocore.exceptions.ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", "Unknown"))
+
+
+_HINTS = {
+    "AccessDeniedException": "check the IAM policy of the role eic runs as "
+    "(`eic iam-policy DIR` prints the one it needs)",
+    "ResourceNotFoundException": "check that the function, version or alias "
+    "exists in this region",
+    "InvalidParameterValueException": "check the destination ARN and that the "
+    "function's execution role may send to it",
+    "TooManyRequestsException": "lower --rate-limit, or run again later",
+}
+
+
+def _refused(what: str, err: botocore.exceptions.ClientError) -> AwsCallError:
+    code = _code(err)
+    message = str(err.response.get("Error", {}).get("Message", err))
+    return AwsCallError(what, code, message, _HINTS.get(code, ""))
+
+
+def connection_error(err: Exception) -> EicError:
+    """A clear message for credential and network failures."""
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return EicError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or "
+            "run inside a role (for the local endpoint any dummy keys do)"
+        )
+    if isinstance(err, botocore.exceptions.NoRegionError):
+        return EicError("no AWS region: set AWS_REGION or `regions` in eic.yaml")
+    if isinstance(err, botocore.exceptions.EndpointConnectionError):
+        return EicError(
+            f"cannot reach AWS at {err.kwargs.get('endpoint_url')}: is the "
+            "endpoint up (for the sandbox: `eic sandbox`)?"
+        )
+    return EicError(f"talking to AWS failed: {err}")

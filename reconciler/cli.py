@@ -1,0 +1,204 @@
+"""Command line: parse arguments, run one subcommand, map failures to exit codes.
+
+Exit codes: 0 success (and "no changes"); 1 any error, invalid input and
+usage errors included; 2 only from ``plan --detailed-exitcode`` with changes;
+130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from reconciler.commands import apply, plan, validate
+from reconciler.errors import EicError, InputError
+from reconciler.ui import Ui
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+Command = Callable[[argparse.Namespace, Ui], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 1 as design.md asks, not 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"eic: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="eic",
+        description="Keep AWS Lambda async-invocation configs in git and make "
+        "accounts match them.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    _add_validate(commands)
+    _add_plan(commands)
+    _add_apply(commands)
+    _add_sandbox(commands)
+    return parser
+
+
+def _common(sub: argparse.ArgumentParser, aws: bool = True) -> None:
+    sub.add_argument("--debug", action="store_true", help="log details and tracebacks")
+    sub.add_argument(
+        "--max-file-size",
+        type=_positive_int,
+        metavar="BYTES",
+        help="largest config file read (default 10 MiB)",
+    )
+    if not aws:
+        return
+    sub.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="Lambda endpoint (default: AWS_ENDPOINT_URL, else AWS)",
+    )
+    sub.add_argument(
+        "--rate-limit",
+        type=_positive_float,
+        metavar="N",
+        help="most requests per second per region (default 15 for AWS, "
+        "unlimited for a loopback endpoint; eic.yaml: rate_limit)",
+    )
+    sub.add_argument(
+        "--max-workers", type=_positive_int, metavar="N", help="parallel requests"
+    )
+
+
+def _add_validate(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("validate", help="check config files; no AWS access")
+    sub.add_argument("directory", metavar="DIR")
+    _common(sub, aws=False)
+    sub.set_defaults(run=validate.run)
+
+
+def _add_plan(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("plan", help="show what apply would change")
+    sub.add_argument("directory", metavar="DIR")
+    sub.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when none",
+    )
+    sub.add_argument(
+        "--output", choices=("text", "json", "markdown"), default="text"
+    )
+    _common(sub)
+    sub.set_defaults(run=plan.run)
+
+
+def _add_apply(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("apply", help="make the account match DIR")
+    sub.add_argument("target", metavar="DIR")
+    sub.add_argument(
+        "--auto-approve", action="store_true", help="apply without asking"
+    )
+    _common(sub)
+    sub.set_defaults(run=apply.run)
+
+
+def _add_sandbox(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("sandbox", help="run a local Lambda endpoint")
+    sub.add_argument("--debug", action="store_true")
+    sub.set_defaults(run=_run_sandbox)
+    # Importing the sandbox package is cheap; moto loads only when it runs.
+    from reconciler import sandbox
+
+    if hasattr(sandbox, "add_arguments"):
+        sandbox.add_arguments(sub)
+
+
+def _run_sandbox(args: argparse.Namespace, ui: Ui) -> int:
+    try:
+        from reconciler import sandbox
+    except ImportError as err:
+        raise EicError(
+            f"the sandbox needs moto: pip install 'eic[sandbox]' ({err})"
+        ) from err
+    return sandbox.run(args)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None, ui: Ui | None = None) -> int:
+    """Run eic; returns the exit code instead of exiting."""
+    ui = ui or Ui()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+    _configure_logging(args.debug)
+    return _run(args.run, args, ui)
+
+
+def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
+    try:
+        return command(args, ui)
+    except InputError as err:
+        for problem in err.problems:
+            ui.error(str(problem))
+            _annotate(problem, ui)
+        ui.error(f"eic: {len(err.problems)} problem(s) found; nothing was changed.")
+        return EXIT_ERROR
+    except EicError as err:
+        ui.error(f"eic: {err}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        ui.error("eic: interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as err:  # a bug: say so, and show the traceback on --debug
+        if args.debug:
+            raise
+        ui.error(
+            f"eic: internal error ({type(err).__name__}: {err}). This is a bug; "
+            "run again with --debug for the traceback and report it."
+        )
+        return EXIT_ERROR
+
+
+def _annotate(problem, ui: Ui) -> None:
+    """A GitHub Actions annotation, so the error shows on the PR's diff."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    loc = problem.location
+    parts = [f"file={loc.path}"]
+    if loc.line:
+        parts += [f"line={loc.line}", f"col={loc.col or 1}"]
+    message = str(problem.message).replace("%", "%25").replace("\n", "%0A")
+    ui.print(f"::error {','.join(parts)}::{message}")
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="[%(levelname)s] %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Only eic's own loggers go to DEBUG: botocore's debug output carries
+    # request headers, session tokens among them.
+    logging.getLogger("reconciler").setLevel(logging.DEBUG if debug else logging.INFO)
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Read the live configs a plan needs, with the fewest calls.
+
+The only module that reads AWS state for a plan. It makes one paginated
+ListFunctionEventInvokeConfigs per function involved (declared, or owned
+through ``scope``) and calls ListFunctions only to expand scope patterns
+that hold wildcards. Reads run in parallel behind each region's limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from reconciler import names
+from reconciler.aws import LambdaApi
+from reconciler.loader import ConfigSet
+from reconciler.model import Identity, Live, settings_from_api
+
+log = logging.getLogger(__name__)
+
+FunctionKey = tuple[str, str]  # (region, function name)
+_WILDCARDS = set("*?[")
+
+
+@dataclass
+class LiveState:
+    """What AWS holds for the functions involved."""
+
+    account: str
+    configs: dict[Identity, Live] = field(default_factory=dict)
+    # Declared functions that do not exist.
+    missing: set[FunctionKey] = field(default_factory=set)
+    # Functions whose configs scope owns, with the pattern that owns them.
+    owned: dict[FunctionKey, str] = field(default_factory=dict)
+    managed_regions: tuple[str, ...] = ()
+
+
+def managed_regions(configs: ConfigSet, default_region: str | None) -> tuple:
+    """Regions where scope applies: eic.yaml's, else the environment's."""
+    if configs.settings.regions:
+        return configs.settings.regions
+    return (default_region,) if default_region else ()
+
+
+def read_live(
+    configs: ConfigSet,
+    apis: dict[str, LambdaApi],
+    account: str,
+    regions: tuple[str, ...],
+    pool: ThreadPoolExecutor,
+    progress: Callable[[int, int], None] | None = None,
+) -> LiveState:
+    state = LiveState(account, managed_regions=regions)
+    declared = {(i.region, i.function) for i in configs.desired}
+    if configs.settings.scope:
+        state.owned = _owned_functions(configs, apis, regions, pool)
+    functions = sorted(declared | set(state.owned))
+    reads = pool.map(lambda key: apis[key[0]].configs_of(key[1]), functions)
+    for done, (key, found) in enumerate(zip(functions, reads), start=1):
+        if progress:
+            progress(done, len(functions))
+        if found is None:
+            if key in declared:
+                state.missing.add(key)
+            continue
+        for item in found:
+            live = _live_config(key[0], item)
+            state.configs[live.identity] = live
+    return state
+
+
+def _owned_functions(
+    configs: ConfigSet,
+    apis: dict[str, LambdaApi],
+    regions: tuple[str, ...],
+    pool: ThreadPoolExecutor,
+) -> dict[FunctionKey, str]:
+    settings = configs.settings
+    patterns = [p for p in settings.scope if _WILDCARDS & set(p)]
+    literals = [p for p in settings.scope if not _WILDCARDS & set(p)]
+    owned: dict[FunctionKey, str] = {}
+    if patterns:
+        listings = pool.map(lambda r: list(apis[r].function_names()), regions)
+        for region, function_names in zip(regions, listings):
+            for name in function_names:
+                pattern = settings.owns(name)
+                if pattern:
+                    owned[(region, name)] = pattern
+        return owned
+    # Literal names need no listing: a missing one simply lists nothing.
+    return {(region, name): name for region in regions for name in literals}
+
+
+def _live_config(region: str, item: dict) -> Live:
+    # FunctionArn is always qualified: arn:aws:lambda:R:ACCOUNT:function:NAME:Q
+    arn_parts = item["FunctionArn"].split(":")
+    account, name = arn_parts[4], arn_parts[6]
+    qualifier = arn_parts[7] if len(arn_parts) > 7 else names.LATEST
+    identity = Identity(region, account, name, qualifier)
+    return Live(identity, settings_from_api(item), item.get("LastModified"))

@@ -1,0 +1,89 @@
+"""The stages shared by ``plan`` and ``apply``: load, connect, read, plan.
+
+``plan`` renders the ``Plan`` this builds; ``apply`` executes it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from reconciler import aws, live, loader, planner
+from reconciler.errors import EicError
+from reconciler.loader import ConfigSet
+from reconciler.ui import Ui
+
+
+@dataclass
+class Options:
+    """What every AWS-touching command takes from the command line."""
+
+    endpoint_url: str | None = None
+    rate_limit: float | None = None
+    max_workers: int = 16
+    max_file_size: int = loader.yamlsafe.DEFAULT_MAX_BYTES
+
+
+class Workspace:
+    """One run against one account: clients, a thread pool and the configs."""
+
+    def __init__(self, configs: ConfigSet, options: Options, ui: Ui) -> None:
+        self.configs = configs
+        self.ui = ui
+        self.default_region = aws.default_region()
+        self.connection = aws.Connection(
+            endpoint_url=options.endpoint_url,
+            rate_limit=options.rate_limit or configs.settings.rate_limit,
+            max_workers=options.max_workers,
+        )
+        self.pool = ThreadPoolExecutor(max_workers=options.max_workers)
+        self.account = ""
+        self.regions: tuple[str, ...] = ()
+        self.apis: dict[str, aws.LambdaApi] = {}
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def connect(self) -> None:
+        """Learn the caller's account, guard it, and make regional clients."""
+        first_region = next(iter(self.configs.settings.regions), None)
+        region = first_region or self.default_region
+        self.account = aws.caller_account(self.connection, region)
+        expected = self.configs.settings.account
+        if expected and expected != self.account:
+            raise EicError(
+                f"the credentials are for account {self.account}, but eic.yaml "
+                f"manages account {expected}; nothing was read or changed. Use "
+                "credentials for that account, or fix `account` in eic.yaml"
+            )
+        self.configs.bind_account(self.account)
+        managed = live.managed_regions(self.configs, self.default_region)
+        declared = {identity.region for identity in self.configs.desired}
+        self.regions = tuple(managed)
+        for region in sorted(set(managed) | declared):
+            self.apis[region] = aws.LambdaApi(self.connection, region)
+
+    def plan(self) -> planner.Plan:
+        progress = self.ui.progress("reading live configs")
+        state = live.read_live(
+            self.configs, self.apis, self.account, self.regions, self.pool, progress
+        )
+        return planner.make_plan(self.configs, state)
+
+
+def load(directory: str, options: Options) -> ConfigSet:
+    return loader.load_directory(
+        directory, aws.default_region(), max_bytes=options.max_file_size
+    )
+
+
+def options_from(args: object) -> Options:
+    """``Options`` from parsed arguments; flags a command lacks keep defaults."""
+    defaults = Options()
+    return Options(
+        endpoint_url=getattr(args, "endpoint_url", None),
+        rate_limit=getattr(args, "rate_limit", None),
+        max_workers=getattr(args, "max_workers", None) or defaults.max_workers,
+        max_file_size=getattr(args, "max_file_size", None)
+        or defaults.max_file_size,
+    )
