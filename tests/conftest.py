@@ -1,1 +1,2 @@
 """Shared fixtures: the sandbox endpoint and a runner for the real CLI."""
+from fixtures_sandbox import sandbox, world  # noqa: F401

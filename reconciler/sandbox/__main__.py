@@ -1,0 +1,21 @@
+"""``python -m reconciler.sandbox``: the sandbox without the rest of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import add_arguments, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler.sandbox",
+        description="Local Lambda endpoint with a faithful async-config API.",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
