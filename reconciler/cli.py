@@ -13,7 +13,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from reconciler.commands import apply, plan, validate
 from reconciler.errors import EicError, InputError
 from reconciler.ui import Ui
 
@@ -77,7 +76,7 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser("validate", help="check config files; no AWS access")
     sub.add_argument("directory", metavar="DIR")
     _common(sub, aws=False)
-    sub.set_defaults(run=validate.run)
+    sub.set_defaults(run=_validate)
 
 
 def _add_plan(commands: argparse._SubParsersAction) -> None:
@@ -92,7 +91,7 @@ def _add_plan(commands: argparse._SubParsersAction) -> None:
         "--output", choices=("text", "json", "markdown"), default="text"
     )
     _common(sub)
-    sub.set_defaults(run=plan.run)
+    sub.set_defaults(run=_plan)
 
 
 def _add_apply(commands: argparse._SubParsersAction) -> None:
@@ -102,7 +101,7 @@ def _add_apply(commands: argparse._SubParsersAction) -> None:
         "--auto-approve", action="store_true", help="apply without asking"
     )
     _common(sub)
-    sub.set_defaults(run=apply.run)
+    sub.set_defaults(run=_apply)
 
 
 def _add_sandbox(commands: argparse._SubParsersAction) -> None:
@@ -114,6 +113,26 @@ def _add_sandbox(commands: argparse._SubParsersAction) -> None:
 
     if hasattr(sandbox, "add_arguments"):
         sandbox.add_arguments(sub)
+
+
+# Commands import their modules when they run: `validate` should not pay for
+# boto3 and deepdiff, which it never uses.
+def _validate(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler.commands import validate
+
+    return validate.run(args, ui)
+
+
+def _plan(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler.commands import plan
+
+    return plan.run(args, ui)
+
+
+def _apply(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler.commands import apply
+
+    return apply.run(args, ui)
 
 
 def _run_sandbox(args: argparse.Namespace, ui: Ui) -> int:

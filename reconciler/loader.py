@@ -77,6 +77,13 @@ class ConfigSet:
         }
 
 
+def environment_region() -> str | None:
+    """The region the AWS environment names (AWS_REGION, profile), if any."""
+    import botocore.session  # late: `validate` needs only this of botocore
+
+    return botocore.session.get_session().get_config_variable("region")
+
+
 def load_directory(
     directory: str,
     default_region: str | None,

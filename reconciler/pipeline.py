@@ -73,7 +73,7 @@ class Workspace:
 
 def load(directory: str, options: Options) -> ConfigSet:
     return loader.load_directory(
-        directory, aws.default_region(), max_bytes=options.max_file_size
+        directory, loader.environment_region(), max_bytes=options.max_file_size
     )
 
 

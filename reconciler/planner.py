@@ -96,7 +96,10 @@ def choose_call(
     ``desired`` None means "delete"; ``live`` None means "no config".
     """
     if desired is None:
-        return ("delete", {}, _changed(live.normal(), None)) if live else None
+        if live is None:
+            return None
+        removed = tuple(FieldChange(k, v, None) for k, v in live.declared().items())
+        return "delete", {}, removed
     want = desired.normal()
     have = live.normal() if live else NORMAL_DEFAULT
     if want == have:
@@ -112,11 +115,8 @@ def choose_call(
     return "put", settings_to_api(desired), fields
 
 
-def _changed(have: Settings, want: Settings | None) -> tuple[FieldChange, ...]:
-    old = have.as_dict()
-    if want is None:
-        return tuple(FieldChange(k, v, None) for k, v in old.items())
-    new = want.as_dict()
+def _changed(have: Settings, want: Settings) -> tuple[FieldChange, ...]:
+    old, new = have.as_dict(), want.as_dict()
     # Equal pairs never get here; DeepDiff names what differs.
     keys = DeepDiff(old, new).affected_root_keys
     return tuple(FieldChange(k, old[k], new[k]) for k in sorted(keys, key=_order))
