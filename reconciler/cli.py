@@ -90,18 +90,41 @@ def _add_plan(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--output", choices=("text", "json", "markdown"), default="text"
     )
+    sub.add_argument(
+        "--out", metavar="PLANFILE", help="save the plan for `eic apply PLANFILE`"
+    )
+    _allow_empty(sub)
     _common(sub)
     sub.set_defaults(run=_plan)
 
 
 def _add_apply(commands: argparse._SubParsersAction) -> None:
-    sub = commands.add_parser("apply", help="make the account match DIR")
-    sub.add_argument("target", metavar="DIR")
-    sub.add_argument(
-        "--auto-approve", action="store_true", help="apply without asking"
+    sub = commands.add_parser(
+        "apply", help="make the account match DIR, or apply a saved plan"
     )
+    sub.add_argument("target", metavar="DIR|PLANFILE")
+    sub.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="apply without asking (a saved plan never asks)",
+    )
+    sub.add_argument(
+        "--max-deletes",
+        type=_non_negative_int,
+        metavar="N",
+        help="stop before any write if the plan deletes more than N configs",
+    )
+    _allow_empty(sub)
     _common(sub)
     sub.set_defaults(run=_apply)
+
+
+def _allow_empty(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="let a directory that declares nothing delete every owned config",
+    )
 
 
 def _add_sandbox(commands: argparse._SubParsersAction) -> None:
@@ -149,6 +172,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 

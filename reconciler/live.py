@@ -100,3 +100,17 @@ def _live_config(region: str, item: dict) -> Live:
     qualifier = arn_parts[7] if len(arn_parts) > 7 else names.LATEST
     identity = Identity(region, account, name, qualifier)
     return Live(identity, settings_from_api(item), item.get("LastModified"))
+
+
+def read_targets(
+    targets: list[Identity], apis: dict[str, LambdaApi], pool: ThreadPoolExecutor
+) -> dict[Identity, Live]:
+    """Live configs of the functions behind ``targets``: one List each."""
+    functions = sorted({(t.region, t.function) for t in targets})
+    reads = pool.map(lambda key: apis[key[0]].configs_of(key[1]) or [], functions)
+    found: dict[Identity, Live] = {}
+    for (region, _), items in zip(functions, reads):
+        for item in items:
+            config = _live_config(region, item)
+            found[config.identity] = config
+    return found

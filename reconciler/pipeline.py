@@ -61,14 +61,47 @@ class Workspace:
         declared = {identity.region for identity in self.configs.desired}
         self.regions = tuple(managed)
         for region in sorted(set(managed) | declared):
-            self.apis[region] = aws.LambdaApi(self.connection, region)
+            self.add_region(region)
 
-    def plan(self) -> planner.Plan:
+    def add_region(self, region: str) -> None:
+        self.apis[region] = aws.LambdaApi(self.connection, region)
+
+    def plan(self, allow_empty: bool = False) -> planner.Plan:
         progress = self.ui.progress("reading live configs")
         state = live.read_live(
             self.configs, self.apis, self.account, self.regions, self.pool, progress
         )
-        return planner.make_plan(self.configs, state)
+        plan = planner.make_plan(self.configs, state)
+        if not allow_empty:
+            refuse_emptying(self.configs, plan)
+        return plan
+
+
+def refuse_emptying(configs: ConfigSet, plan: planner.Plan) -> None:
+    """A directory that declares nothing must not wipe what scope owns.
+
+    That is what a wrong path or an emptied folder looks like; a user who
+    means it says --allow-empty.
+    """
+    deletes = plan.count("delete")
+    if configs.desired or not deletes:
+        return
+    raise EicError(
+        f"refusing to plan: the directory declares no configs, and the plan "
+        f"would delete all {deletes} configs that `scope` owns. Check the path; "
+        "if removing them all is what you want, pass --allow-empty"
+    )
+
+
+def refuse_many_deletes(plan: planner.Plan, max_deletes: int | None) -> None:
+    deletes = plan.count("delete")
+    if max_deletes is None or deletes <= max_deletes:
+        return
+    raise EicError(
+        f"refusing to apply: the plan deletes {deletes} configs, more than "
+        f"--max-deletes {max_deletes}; nothing was changed. Review the deletes "
+        "above, then raise --max-deletes (or protect configs in eic.yaml)"
+    )
 
 
 def load(directory: str, options: Options) -> ConfigSet:

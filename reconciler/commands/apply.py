@@ -1,11 +1,17 @@
-"""``eic apply DIR``: plan, ask, then make exactly the plan's calls."""
+"""``eic apply DIR|PLANFILE``: make exactly the plan's calls.
+
+With a directory it plans, shows the plan and asks. With a saved plan it
+asks nothing (the plan was reviewed) but first checks that the plan still
+holds: same declared configs, same account and regions, every target live
+exactly as the plan saw it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from reconciler import pipeline
+from reconciler import live, pipeline, planfile
 from reconciler.commands import plan as plan_command
 from reconciler.errors import EicError
 from reconciler.executor import Executor, Outcome
@@ -16,20 +22,69 @@ PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    if planfile.is_plan_file(args.target):
+        return run_saved(args, ui)
     options = pipeline.options_from(args)
     configs = pipeline.load(args.target, options)
     workspace = pipeline.Workspace(configs, options, ui)
     try:
         workspace.connect()
-        plan = workspace.plan()
+        plan = workspace.plan(allow_empty=args.allow_empty)
         plan_command.show(plan, "text", ui)
         if not plan.changes:
             return 1 if plan.errors else 0
+        pipeline.refuse_many_deletes(plan, args.max_deletes)
         confirm(plan, args.auto_approve, ui)
         outcomes = execute(workspace, plan, ui)
     finally:
         workspace.close()
     return report(outcomes, plan, ui)
+
+
+def run_saved(args: argparse.Namespace, ui: Ui) -> int:
+    body = planfile.load(args.target)
+    options = pipeline.options_from(args)
+    configs = pipeline.load(body["directory"], options)
+    workspace = pipeline.Workspace(configs, options, ui)
+    try:
+        workspace.connect()
+        plan = planfile.plan_from(body)
+        _check_saved(args.target, body, plan, workspace)
+        plan_command.show(plan, "text", ui)
+        pipeline.refuse_many_deletes(plan, args.max_deletes)
+        outcomes = execute(workspace, plan, ui)
+    finally:
+        workspace.close()
+    return report(outcomes, plan, ui)
+
+
+def _check_saved(
+    path: str, body: dict, plan: Plan, workspace: pipeline.Workspace
+) -> None:
+    """Every check before the first write; any failure changes nothing."""
+    if body["account"] != workspace.account:
+        raise planfile.StalePlan(
+            f"refusing {path}: it was made for account {body['account']}, but "
+            f"the credentials are for account {workspace.account}; nothing was "
+            "changed"
+        )
+    if tuple(body["regions"]) != workspace.regions:
+        raise planfile.StalePlan(
+            f"refusing {path}: it was made for regions {body['regions']}, but "
+            f"eic.yaml now manages {list(workspace.regions)}; make a new plan"
+        )
+    if body["declared_digest"] != planfile.declared_digest(workspace.configs):
+        raise planfile.StalePlan(
+            f"refusing {path}: the configs in {body['directory']} changed since "
+            "the plan was made; nothing was changed. Make a new plan"
+        )
+    targets = [change.identity for change in plan.changes]
+    for region in {t.region for t in targets} - set(workspace.apis):
+        workspace.add_region(region)
+    found = live.read_targets(targets, workspace.apis, workspace.pool)
+    planfile.check_fresh(
+        plan, {i: (c.settings, c.last_modified) for i, c in found.items()}
+    )
 
 
 def confirm(plan: Plan, auto_approve: bool, ui: Ui) -> None:

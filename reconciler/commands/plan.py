@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from reconciler import pipeline, render
+from reconciler import pipeline, planfile, render
+from reconciler.errors import EicError
 from reconciler.planner import Plan
 from reconciler.ui import Ui
 
@@ -17,10 +19,18 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     workspace = pipeline.Workspace(configs, options, ui)
     try:
         workspace.connect()
-        plan = workspace.plan()
+        plan = workspace.plan(allow_empty=args.allow_empty)
     finally:
         workspace.close()
     show(plan, args.output, ui)
+    if args.out:
+        if plan.errors:
+            raise EicError(
+                f"the plan has errors, so it was not saved to {args.out}; fix "
+                "them and plan again"
+            )
+        planfile.save(args.out, plan, configs, args.directory)
+        ui.error(f"Saved the plan to {args.out}; apply it with `eic apply {args.out}`.")
     if plan.errors:
         return 1
     if args.detailed_exitcode and plan.changes:
@@ -29,7 +39,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def show(plan: Plan, output: str, ui: Ui) -> None:
-    """Print ``plan`` in the chosen form; target errors also go to stderr."""
+    """Print ``plan`` in the chosen form; target errors also go to stderr.
+
+    Inside GitHub Actions the Markdown form is also appended to the job
+    summary, so every run leaves its plan on the run's page.
+    """
     if output == "json":
         ui.print(render.json_text(plan))
     elif output == "markdown":
@@ -38,3 +52,15 @@ def show(plan: Plan, output: str, ui: Ui) -> None:
         ui.print(render.text(plan, colour=ui.colour))
     for error in plan.errors:
         ui.error(f"error: {error.location}: {error.message}")
+    _append_job_summary(plan)
+
+
+def _append_job_summary(plan: Plan) -> None:
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not summary:
+        return
+    try:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(render.markdown(plan) + "\n")
+    except OSError as err:
+        raise EicError(f"cannot append to GITHUB_STEP_SUMMARY: {err}") from err
