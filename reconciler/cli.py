@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_plan(commands)
     _add_apply(commands)
+    _add_iam_policy(commands)
     _add_sandbox(commands)
     return parser
 
@@ -119,6 +120,19 @@ def _add_apply(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(run=_apply)
 
 
+def _add_iam_policy(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "iam-policy", help="print the least IAM policy eic needs for DIR"
+    )
+    sub.add_argument("directory", metavar="DIR")
+    sub.add_argument("--mode", choices=("plan", "apply"), default="apply")
+    sub.add_argument(
+        "--account", help="account for the ARNs when eic.yaml names none"
+    )
+    _common(sub, aws=False)
+    sub.set_defaults(run=_iam_policy)
+
+
 def _allow_empty(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--allow-empty",
@@ -156,6 +170,12 @@ def _apply(args: argparse.Namespace, ui: Ui) -> int:
     from reconciler.commands import apply
 
     return apply.run(args, ui)
+
+
+def _iam_policy(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler.commands import iam_policy
+
+    return iam_policy.run(args, ui)
 
 
 def _run_sandbox(args: argparse.Namespace, ui: Ui) -> int:
