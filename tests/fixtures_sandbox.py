@@ -42,6 +42,7 @@ class SandboxHandle:
         self.url = url
         self.process = process
         self.env = {**DUMMY_ENV, "AWS_ENDPOINT_URL": url}
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def load_world(self, world: dict[str, Any] | str) -> dict[str, Any]:
         body = world if isinstance(world, str) else json.dumps(world)
@@ -59,14 +60,19 @@ class SandboxHandle:
         return self._admin("POST", "/_eic/settings", json.dumps(changes).encode())
 
     def client(self, service: str, region: str = REGION) -> Any:
-        return boto3.session.Session().client(
-            service,
-            region_name=region,
-            endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"mode": "standard", "max_attempts": 1}),
-        )
+        """A boto3 client for the sandbox; one per service and region, reused."""
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.session.Session().client(
+                service,
+                region_name=region,
+                endpoint_url=self.url,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                # One attempt: a test sees exactly the answer the sandbox gave.
+                config=Config(retries={"mode": "standard", "max_attempts": 1}),
+            )
+        return self._clients[key]
 
     def _admin(self, method: str, path: str, body: bytes | None = None) -> Any:
         request = urllib.request.Request(self.url + path, data=body, method=method)

@@ -140,5 +140,6 @@ def _hint(url: str, account: str) -> str:
         f"    export AWS_ENDPOINT_URL={url}\n"
         "    export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n"
         "    export AWS_DEFAULT_REGION=eu-west-1\n"
+        f"  load a world: curl --data-binary @world.yaml {url}/_eic/world\n"
         "  stop with Ctrl-C"
     )

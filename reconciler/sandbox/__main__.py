@@ -14,7 +14,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Local Lambda endpoint with a faithful async-config API.",
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C before the sandbox took over SIGINT
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 Every request takes one of three ways:
 
-- ``/_eic/...``: the admin API (health, call counts, world, settings);
-  never forwarded to moto and never counted.
+- ``/_eic/...``: the admin API, never forwarded to moto and never counted:
+  ``GET health``; ``GET calls`` (counts by operation name) and
+  ``DELETE calls``; ``POST world`` (YAML or JSON; replaces all state, 400
+  with the reasons when invalid) and ``DELETE world`` (empty);
+  ``GET settings`` and ``POST settings`` (a JSON object of changes).
 - ``/2019-09-25/functions/{name}/event-invoke-config...``: answered by
   ``AsyncConfigApi``, because stock moto gets this API wrong.
 - anything else: forwarded to moto's own WSGI app. After a successful

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from moto.awslambda.models import LambdaFunction
 from werkzeug.wrappers import Request, Response
 
 from .destinations import Checker, pattern_problems
@@ -137,7 +138,10 @@ class AsyncConfigApi:
         return empty_response(204)
 
     def list(self, call: Call) -> Response:
-        max_items = _max_items(call.query.get("MaxItems"), call.function_name)
+        max_items, problems = _max_items(call.query.get("MaxItems"))
+        problems = name_problems(call.function_name) + problems
+        if problems:
+            raise validation_error(problems)
         # A qualifier in the name is ignored: List covers every qualifier.
         target = resolve_target(call.function_name, None, call.account, call.region)
         check_reachable(target, call.region)
@@ -195,7 +199,7 @@ class AsyncConfigApi:
         check_reachable(target, call.region)
         return target
 
-    def _function(self, target: Target) -> Any:
+    def _function(self, target: Target) -> LambdaFunction | None:
         return self.lambdas.function(
             target.account, target.region, target.function, target.qualifier
         )
@@ -285,19 +289,15 @@ def _destination(half: Any) -> str | None:
     return str(arn) if arn else None
 
 
-def _max_items(text: str | None, function_name: str) -> int:
-    problems = name_problems(function_name)
+def _max_items(text: str | None) -> tuple[int, list[str]]:
+    """The page size asked for (default 50), and what is wrong with it."""
     if text is None:
-        count = LIST_ITEMS[1]
-    elif not text.lstrip("-").isdigit():
-        problems.append(value_problem(text, "maxItems", "Member must be an integer"))
-        count = LIST_ITEMS[1]
-    else:
-        count = int(text)
-        problems += range_problems(count, "maxItems", LIST_ITEMS)
-    if problems:
-        raise validation_error(problems)
-    return count
+        return LIST_ITEMS[1], []
+    if not text.lstrip("-").isdigit():
+        rule = "Member must be an integer"
+        return LIST_ITEMS[1], [value_problem(text, "maxItems", rule)]
+    count = int(text)
+    return count, range_problems(count, "maxItems", LIST_ITEMS)
 
 
 def _encode_marker(arn: str) -> str:

@@ -20,6 +20,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import SandboxApp
 
+_POLL = 0.1  # seconds; how quickly a stop request is noticed
+
 
 class _QuietHandler(WSGIRequestHandler):
     """Werkzeug logs every request to stderr; the sandbox stays quiet."""
@@ -79,10 +81,15 @@ def serve(sandbox: Sandbox, stop_on_stdin_eof: bool) -> int:
         stopped.set()
 
     _install(stop)
-    threading.Thread(target=sandbox.server.serve_forever, daemon=True).start()
+    serving = threading.Thread(
+        target=sandbox.server.serve_forever, kwargs={"poll_interval": _POLL}
+    )
+    serving.daemon = True
+    serving.start()
     if stop_on_stdin_eof:
         threading.Thread(target=_wait_for_eof, args=(stopped,), daemon=True).start()
-    while not stopped.wait(0.5):
+    # Waiting in short slices keeps the main thread responsive to signals.
+    while not stopped.wait(_POLL):
         pass
     sandbox.server.shutdown()
     sandbox.server.server_close()

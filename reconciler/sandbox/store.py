@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from .names import Target
 
 FunctionKey = tuple[str, str, str]  # account, region, function name
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ class AsyncConfig:
         """Update replaces the top-level settings it carries, nothing else."""
         return replace(
             self,
-            retries=self.retries if update.retries is None else update.retries,
-            max_age=self.max_age if update.max_age is None else update.max_age,
-            destinations=update.destinations or self.destinations,
+            retries=_carried(update.retries, self.retries),
+            max_age=_carried(update.max_age, self.max_age),
+            destinations=_carried(update.destinations, self.destinations),
         )
 
     def wire(self, target: Target) -> dict[str, Any]:
@@ -67,7 +68,9 @@ class ConfigChange:
 
     @property
     def empty(self) -> bool:
-        return self.retries is None and self.max_age is None and not self.destinations
+        # A DestinationConfig counts when present, even as {} (inferred).
+        settings = (self.retries, self.max_age, self.destinations)
+        return all(setting is None for setting in settings)
 
     def as_config(self) -> AsyncConfig:
         """What a Put stores: everything it leaves out is removed."""
@@ -76,6 +79,10 @@ class ConfigChange:
             max_age=self.max_age,
             destinations=self.destinations or Destinations(),
         )
+
+
+def _carried(new: T | None, old: T) -> T:
+    return old if new is None else new
 
 
 def _half(destination: str | None) -> dict[str, str]:
