@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Iterator
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
@@ -38,11 +39,37 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return strict(schema)
 
 
+@cache
+def fast_validator(name: str) -> Any:
+    """A compiled validator: a yes/no gate thirty times faster than jsonschema."""
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+    return fastjsonschema.compile(schema)
+
+
+def passes(doc: Document, schema_name: str) -> bool:
+    """True when ``doc`` surely has no schema problem.
+
+    fastjsonschema, like JSON Schema, takes 2.0 for an integer, and nothing in
+    our schemas may be a float, so a document holding one goes the slow way.
+    """
+    if doc.has_float:
+        return False
+    try:
+        fast_validator(schema_name)(doc.data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def check(doc: Document, schema_name: str) -> list[Problem]:
     """Every schema problem in ``doc``, each at its place in the file.
 
     One problem per value: a wrong type hides the range check of that value.
+    Valid documents take the fast gate; only invalid ones pay for jsonschema,
+    whose errors say where and why.
     """
+    if passes(doc, schema_name):
+        return []
     errors = sorted(
         validator(schema_name).iter_errors(doc.data),
         key=lambda e: (list(map(str, e.absolute_path)), e.validator != "type"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ class Document:
 
     path: str
     data: Any
+    has_float: bool = False
     value_marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
 
@@ -190,38 +192,39 @@ class _EventBuilder:
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.size = 0
         self.result: Any = None
+        self.documents = 0
         self.constructor = yaml.constructor.SafeConstructor()
+        self.handlers = {
+            yaml.ScalarEvent: self._on_scalar,
+            yaml.MappingStartEvent: self._on_mapping,
+            yaml.SequenceStartEvent: self._on_sequence,
+            yaml.MappingEndEvent: self._close,
+            yaml.SequenceEndEvent: self._close,
+            yaml.AliasEvent: self._alias,
+            yaml.DocumentStartEvent: self._on_document,
+        }
 
     def run(self) -> Any:
-        documents = 0
-        while self.loader.check_event():
-            event = self.loader.get_event()
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YamlProblem(
-                        "holds more than one YAML document (`---`); keep one "
-                        "per file",
-                        event.start_mark,
-                    )
-            elif isinstance(event, yaml.NodeEvent | yaml.CollectionEndEvent):
-                self._node_event(event)
-        if documents == 0:
+        handlers = self.handlers
+        get_event = self.loader.get_event
+        while True:
+            event = get_event()
+            if event is None or type(event) is yaml.StreamEndEvent:
+                break
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+        if self.documents == 0:
             raise YamlProblem("holds no YAML document (only comments?)")
         return self.result
 
-    def _node_event(self, event: yaml.Event) -> None:
-        if isinstance(event, yaml.AliasEvent):
-            self._alias(event)
-        elif isinstance(event, yaml.ScalarEvent):
-            self._grow(event)
-            self._add(self._scalar(event), event, event.anchor, 1)
-        elif isinstance(event, yaml.MappingStartEvent):
-            self._open(event, {}, _MAP_TAG)
-        elif isinstance(event, yaml.SequenceStartEvent):
-            self._open(event, [], _SEQ_TAG)
-        else:
-            self._close()
+    def _on_document(self, event: yaml.Event) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise YamlProblem(
+                "holds more than one YAML document (`---`); keep one per file",
+                event.start_mark,
+            )
 
     def _grow(self, event: yaml.Event, by: int = 1) -> None:
         self.size += by
@@ -231,19 +234,29 @@ class _EventBuilder:
                 event.start_mark,
             )
 
+    def _on_scalar(self, event: yaml.ScalarEvent) -> None:
+        self._grow(event)
+        self._add(self._scalar(event), event, event.anchor, 1)
+
+    def _on_mapping(self, event: yaml.MappingStartEvent) -> None:
+        self._open(event, {}, _MAP_TAG)
+
+    def _on_sequence(self, event: yaml.SequenceStartEvent) -> None:
+        self._open(event, [], _SEQ_TAG)
+
     def _open(self, event: Any, value: dict | list, tag: str) -> None:
         _check_tag(event.tag, event.start_mark, tag)
         if len(self.stack) >= MAX_DEPTH:
             raise YamlProblem(f"nests deeper than {MAX_DEPTH} levels", event.start_mark)
         self._grow(event)
         path = self._child_path(event)
-        if not self.stack or isinstance(self.stack[-1].value, list):
+        if not self.stack or type(self.stack[-1].value) is list:
             # A block mapping starts at its first key: its own key, or its
             # list dash, is the better place to point at.
             self.doc.value_marks[path] = _position(event.start_mark)
         self.stack.append(_Open(value, path, event.anchor, self.size - 1))
 
-    def _close(self) -> None:
+    def _close(self, _event: yaml.Event | None = None) -> None:
         done = self.stack.pop()
         self._attach(done.value, done.path)
         if done.anchor:
@@ -258,7 +271,7 @@ class _EventBuilder:
 
     def _add(self, value: Any, event: Any, anchor: str | None, size: int) -> None:
         top = self.stack[-1] if self.stack else None
-        if top is not None and isinstance(top.value, dict) and top.key is None:
+        if top is not None and top.key is None and type(top.value) is dict:
             top.key = self._key(value, event)
             top.key_mark = _position(event.start_mark)
             return
@@ -272,7 +285,7 @@ class _EventBuilder:
         if not self.stack:
             return ()
         top = self.stack[-1]
-        if isinstance(top.value, list):
+        if type(top.value) is list:
             return top.path + (len(top.value),)
         if top.key is None:
             raise YamlProblem("a mapping key must be plain text", event.start_mark)
@@ -283,7 +296,7 @@ class _EventBuilder:
             self.result = value
             return
         top = self.stack[-1]
-        if isinstance(top.value, list):
+        if type(top.value) is list:
             top.value.append(value)
             return
         top.value[top.key] = value
@@ -291,7 +304,7 @@ class _EventBuilder:
         top.key = None
 
     def _key(self, value: Any, event: Any) -> str:
-        if isinstance(value, (dict, list)) or isinstance(event, yaml.AliasEvent):
+        if isinstance(value, (dict, list)) or type(event) is yaml.AliasEvent:
             raise YamlProblem("a mapping key must be plain text", event.start_mark)
         if value == "<<" and getattr(event, "implicit", (False,))[0]:
             raise YamlProblem("merge keys (`<<`) are not supported", event.start_mark)
@@ -309,15 +322,31 @@ class _EventBuilder:
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if not event.implicit[0]:
+                return event.value  # quoted: always text
+            tag = _plain_tag(event.value)
         if tag in _TEXT_TAGS:
             return event.value
         _check_tag(tag, event.start_mark, *_SCALAR_TAGS)
         node = yaml.ScalarNode(tag, event.value)
+        if tag == "tag:yaml.org,2002:float":
+            self.doc.has_float = True
         try:
             return self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError) as err:
             raise YamlProblem(f"cannot read value: {err}", event.start_mark) from err
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@lru_cache(maxsize=65536)
+def _plain_tag(value: str) -> str:
+    """The tag YAML 1.1 gives an unquoted scalar (int, bool, null, str...).
+
+    Cached: keys and common values repeat thousands of times in a big tree.
+    """
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
 def _check_tag(tag: str | None, mark: yaml.Mark, *allowed: str) -> None:
