@@ -449,6 +449,34 @@ def test_list_max_items_defaults_to_and_allows_50(world: SandboxHandle) -> None:
     assert default["FunctionEventInvokeConfigs"] == fifty["FunctionEventInvokeConfigs"]
 
 
+def test_list_functions_pages_at_50_whatever_max_items_says(
+    world: SandboxHandle,
+) -> None:
+    world.load_world({"functions": [{"name": f"f-{i:03}"} for i in range(120)]})
+    lam = world.client("lambda")
+    first = lam.list_functions(MaxItems=1000)
+    assert len(first["Functions"]) == 50 and "NextMarker" in first
+    assert len(lam.list_functions(MaxItems=7)["Functions"]) == 7
+    world.reset_calls()
+    pages = list(lam.get_paginator("list_functions").paginate())
+    assert [len(p["Functions"]) for p in pages] == [50, 50, 20]
+    names = [f["FunctionName"] for p in pages for f in p["Functions"]]
+    assert sorted(names) == [f"f-{i:03}" for i in range(120)]
+    assert world.calls() == {"ListFunctions": 3}
+
+
+def test_versions_and_aliases_are_paged_too(world: SandboxHandle) -> None:
+    aliases = {f"a{i}": str(i) for i in range(1, 4)}
+    world.load_world({"functions": [{"name": "f", "versions": 60, "aliases": aliases}]})
+    lam = world.client("lambda")
+    versions = lam.get_paginator("list_versions_by_function").paginate(FunctionName="f")
+    assert [len(p["Versions"]) for p in versions] == [50, 11]
+    one = lam.list_aliases(FunctionName="f", MaxItems=1)
+    assert len(one["Aliases"]) == 1
+    rest = lam.list_aliases(FunctionName="f", Marker=one["NextMarker"])
+    assert len(rest["Aliases"]) == 2 and "NextMarker" not in rest
+
+
 def test_list_max_items_over_50_is_a_validation_error(lam: Any) -> None:
     error = refused(
         lambda: lam.list_function_event_invoke_configs(FunctionName="fn", MaxItems=51)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -72,18 +73,18 @@ def run(args: argparse.Namespace) -> int:
     except (StartupError, WorldError) as error:
         print(f"eic sandbox: {error}", file=sys.stderr)
         return 1
-    # moto decides the account from this variable: set it before importing.
-    os.environ["MOTO_ACCOUNT_ID"] = account
-    from .server import build, listen, serve, summary_line
-
     try:
-        sock = listen(args.host, args.port)
+        sock = _listen(args.host, args.port)
     except OSError as error:
         where = f"{args.host}:{args.port}"
         print(
             f"eic sandbox: cannot listen on {where}: {error.strerror}", file=sys.stderr
         )
         return 1
+    # moto decides the account from this variable: set it before importing.
+    os.environ["MOTO_ACCOUNT_ID"] = account
+    from .server import build, serve, summary_line
+
     sandbox = build(sock, account, verbose=args.verbose)
     print(f"eic sandbox listening on {sandbox.url}", flush=True)
     if world is not None:
@@ -123,6 +124,20 @@ def _account(flag: str | None, world: Mapping[str, Any] | None) -> str:
     if not (account.isdigit() and len(account) == 12):
         raise StartupError(f"account {account!r} is not a 12-digit AWS account id")
     return account
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind first, so that a busy port is our error message, not werkzeug's."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _is_loopback(host: str) -> bool:

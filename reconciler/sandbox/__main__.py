@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import add_arguments, run
@@ -22,4 +23,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Tearing down an interpreter with moto loaded takes about a second and
+    # has nothing left to clean up; test harnesses stop sandboxes often.
+    os._exit(code)

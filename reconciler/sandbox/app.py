@@ -10,7 +10,8 @@ Every request takes one of three ways:
 - ``/2019-09-25/functions/{name}/event-invoke-config...``: answered by
   ``AsyncConfigApi``, because stock moto gets this API wrong.
 - anything else: forwarded to moto's own WSGI app. After a successful
-  DeleteFunction or DeleteAlias the configs of what was deleted go too.
+  DeleteFunction or DeleteAlias the configs of what was deleted go too;
+  Lambda's list operations are cut into pages as AWS cuts them (``paging``).
 
 AWS requests pass ``_answer``: counted first, then anything that shapes the
 answer (added latency now; throttling and faults later), then dispatched
@@ -29,6 +30,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from . import paging
 from .asyncapi import AsyncConfigApi
 from .errors import WorldError
 from .lambdas import Lambdas
@@ -95,7 +97,7 @@ class SandboxApp:
         response = self._forward(request)
         if response.status_code < 300:
             self._after_moto(request, operation, region)
-        return response
+        return paging.page(operation, request, response)
 
     def _forward(self, request: Request) -> Response:
         # The body may have been read to find a query-protocol Action; moto

@@ -34,6 +34,7 @@ from .names import (
     name_problems,
     parse_function_name,
     qualifier_problems,
+    range_problems,
     resolve_target,
     value_problem,
 )
@@ -259,17 +260,6 @@ def _integer(
         return None
     problems += range_problems(value, where, bounds)
     return value
-
-
-def range_problems(value: int, where: str, bounds: tuple[int, int]) -> list[str]:
-    low, high = bounds
-    if value < low:
-        rule = f"Member must have value greater than or equal to {low}"
-    elif value > high:
-        rule = f"Member must have value less than or equal to {high}"
-    else:
-        return []
-    return [value_problem(str(value), where, rule)]
 
 
 def _destinations(config: Any) -> Destinations | None:

@@ -72,6 +72,17 @@ def value_problem(value: str, where: str, constraint: str) -> str:
     return f"Value '{value}' at '{where}' failed to satisfy constraint: {constraint}"
 
 
+def range_problems(value: int, where: str, bounds: tuple[int, int]) -> list[str]:
+    low, high = bounds
+    if value < low:
+        rule = f"Member must have value greater than or equal to {low}"
+    elif value > high:
+        rule = f"Member must have value less than or equal to {high}"
+    else:
+        return []
+    return [value_problem(str(value), where, rule)]
+
+
 def _text_problems(
     value: str, where: str, pattern: re.Pattern[str], most: int
 ) -> list[str]:

@@ -44,20 +44,6 @@ class Sandbox:
         return f"http://{shown}:{port}"
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """Bind first, so that a busy port is our error message, not werkzeug's."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 def build(sock: socket.socket, account: str, verbose: bool = False) -> Sandbox:
     # Invoke would otherwise try to start Docker containers.
     default_user_config["lambda"]["use_docker"] = False
