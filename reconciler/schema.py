@@ -119,10 +119,25 @@ def _message(error: ValidationError) -> str:
         return _type_message(field, error.validator_value, instance)
     if error.validator in ("minimum", "maximum"):
         low, high = _bounds(error)
-        return f"{field} must be from {low} to {high}; {instance} is out of range"
+        side = "less than the minimum" if error.validator == "minimum" else (
+            "greater than the maximum"
+        )
+        return (
+            f"{field} must be from {low} to {high}; {instance} is {side} of "
+            f"{error.validator_value}"
+        )
+    if error.validator == "maxLength":
+        return (
+            f"{field} is {len(instance)} characters long, over the limit of "
+            f"{error.validator_value}"
+        )
+    if error.validator == "minLength":
+        return f"{field} must not be empty"
     if error.validator == "pattern":
         return _pattern_message(field, instance)
     if error.validator == "oneOf" and field == "qualifier":
+        if isinstance(instance, str) and len(instance) > 128:
+            return f"qualifier is {len(instance)} characters long, over the limit of 128"
         return (
             f"qualifier {_describe(instance)} is not $LATEST, a version number "
             "or an alias name"
@@ -163,12 +178,16 @@ def _describe(instance: Any) -> str:
     if isinstance(instance, float):
         return f"the decimal {instance!r}"
     if isinstance(instance, str):
-        return f'the text "{instance}"'
+        return f'the text "{_clip(instance)}"'
     if isinstance(instance, dict):
         return "a mapping"
     if isinstance(instance, list):
         return "a list"
     return repr(instance)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bounds(error: ValidationError) -> tuple[Any, Any]:
@@ -181,10 +200,10 @@ def _pattern_message(field: str, instance: str) -> str:
         reason = names.parse_destination(instance)
         return reason if isinstance(reason, str) else f"`{instance}` is not an ARN"
     if field in ("region", "regions"):
-        return f"`{instance}` is not an AWS region name like eu-west-1"
+        return f"`{_clip(instance)}` is not an AWS region name like eu-west-1"
     if field == "account":
         return f"account `{instance}` must be 12 digits, in quotes"
-    return f"`{instance}` is not a valid {field}"
+    return f"`{_clip(instance)}` is not a valid {field}"
 
 
 def dotted(path: tuple) -> str:

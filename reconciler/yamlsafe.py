@@ -105,7 +105,18 @@ def read_text(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return _decode(raw)
 
 
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
 def _decode(raw: bytes) -> str:
+    for bom, name in _WIDE_BOMS.items():
+        if raw.startswith(bom):
+            raise YamlProblem(f"is {name} encoded; save it as UTF-8")
     if b"\0" in raw:
         raise YamlProblem("holds binary data (NUL bytes); a config is YAML text")
     try:
