@@ -59,6 +59,9 @@ class SandboxHandle:
             return self._admin("GET", "/_eic/settings")
         return self._admin("POST", "/_eic/settings", json.dumps(changes).encode())
 
+    def reset_settings(self) -> dict[str, Any]:
+        return self._admin("DELETE", "/_eic/settings")
+
     def client(self, service: str, region: str = REGION) -> Any:
         """A boto3 client for the sandbox; one per service and region, reused."""
         key = (service, region)
@@ -158,6 +161,6 @@ def sandbox() -> Iterator[SandboxHandle]:
 @pytest.fixture
 def world(sandbox: SandboxHandle) -> SandboxHandle:
     sandbox.load_world({})
-    sandbox.settings(latency_ms=0)
+    sandbox.reset_settings()
     sandbox.reset_calls()
     return sandbox

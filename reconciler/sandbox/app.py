@@ -6,7 +6,8 @@ Every request takes one of three ways:
   ``GET health``; ``GET calls`` (counts by operation name) and
   ``DELETE calls``; ``POST world`` (YAML or JSON; replaces all state, 400
   with the reasons when invalid) and ``DELETE world`` (empty);
-  ``GET settings`` and ``POST settings`` (a JSON object of changes).
+  ``GET settings``, ``POST settings`` (a JSON object of changes) and
+  ``DELETE settings`` (back to defaults).
 - ``/2019-09-25/functions/{name}/event-invoke-config...``: answered by
   ``AsyncConfigApi``, because stock moto gets this API wrong.
 - anything else: forwarded to moto's own WSGI app. After a successful
@@ -32,13 +33,13 @@ from werkzeug.wrappers import Request, Response
 
 from . import paging
 from .asyncapi import AsyncConfigApi
-from .errors import WorldError
+from .errors import ApiError, WorldError
 from .lambdas import Lambdas
 from .operations import CallCounter, RestOperations, operation_name, signing_scope
 from .seeding import reset_all, seed
 from .settings import Settings, SettingsError
 from .store import ConfigStore
-from .wire import admin_error, empty_response, json_response
+from .wire import admin_error, empty_response, error_response, json_response
 from .world import check_world, parse_world
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,14 @@ class SandboxApp:
         latency = self.settings.latency_ms
         if latency:
             time.sleep(latency / 1000)
-        with self._lock:
-            return self._dispatch(request, operation)
+        try:
+            with self._lock:
+                return self._dispatch(request, operation)
+        except Exception:
+            # A sandbox bug must look like what AWS sends for its own faults,
+            # not like a werkzeug debug page a client cannot parse.
+            log.exception("sandbox failed on %s %s", request.method, request.path)
+            return error_response(ApiError("ServiceException", "Internal error", 500))
 
     def _dispatch(self, request: Request, operation: str) -> Response:
         region = signing_scope(request).region
@@ -127,6 +134,7 @@ class SandboxApp:
             ("DELETE", "/_eic/world"): self._delete_world,
             ("GET", "/_eic/settings"): self._get_settings,
             ("POST", "/_eic/settings"): self._post_settings,
+            ("DELETE", "/_eic/settings"): self._reset_settings,
         }
         handler = handlers.get(route)
         if handler is None:
@@ -155,6 +163,10 @@ class SandboxApp:
         return empty_response(204)
 
     def _get_settings(self, _: Request) -> Response:
+        return json_response(self.settings.as_dict())
+
+    def _reset_settings(self, _: Request) -> Response:
+        self.settings = Settings()
         return json_response(self.settings.as_dict())
 
     def _post_settings(self, request: Request) -> Response:
