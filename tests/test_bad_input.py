@@ -231,7 +231,7 @@ def test_three_bad_files_all_reported(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert_each_reported(
         proc.stderr,
-        {"a.yaml": "maximum of 2", "b.yml": "duplicate key", "c.yaml": "did you mean"},
+        {"a.yaml": "0 to 2", "b.yml": "duplicate key", "c.yaml": "did you mean"},
     )
 
 

@@ -124,6 +124,26 @@ entry = merged(
     maybe("destination_config", st.one_of(destination_config, junk_values)),
     st.one_of(st.just({}), st.dictionaries(keys, junk_values, max_size=1)),
 )
+# Entries valid on their own; together they may still collide.
+valid_half = st.fixed_dictionaries(
+    {"destination": st.sampled_from(DESTINATIONS[:5])}
+)
+valid_entry = merged(
+    st.fixed_dictionaries(
+        {"function_name": st.sampled_from(FUNCTION_NAMES[:3] + FUNCTION_NAMES[5:6])}
+    ),
+    maybe("qualifier", st.sampled_from(["$LATEST", "live", "beta", 3, "3"])),
+    maybe("maximum_retry_attempts", st.integers(0, 2)),
+    maybe("maximum_event_age_in_seconds", st.integers(60, 21600)),
+    maybe(
+        "destination_config",
+        merged(
+            maybe("on_success", valid_half),
+            maybe("on_failure", st.one_of(valid_half, st.just({"destination": DESTINATIONS[5]}))),
+        ),
+    ),
+)
+valid_config_doc = st.lists(valid_entry, max_size=4).map(lambda xs: {"configs": xs})
 config_doc = merged(
     st.lists(st.one_of(entry, junk_values), max_size=5).map(lambda xs: {"configs": xs}),
     maybe("defaults", st.one_of(entry, junk_values)),
@@ -166,6 +186,7 @@ def deep(depth: int, opener: str, closer: str, closed: bool) -> str:
 
 
 texts = st.one_of(
+    valid_config_doc.map(dump),
     config_doc.map(dump),
     mutated(config_doc.map(dump)),
     junk_values.map(dump),
@@ -185,14 +206,16 @@ contents = st.one_of(
     st.tuples(st.sampled_from(["utf-16", "latin-1", "utf-8-sig"]), config_doc.map(dump))
     .map(lambda pair: pair[1].encode(pair[0], "replace")),
 )
-files = st.dictionaries(
-    st.sampled_from(["a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yml"]),
-    contents,
-    min_size=1,
-    max_size=3,
+file_names = st.sampled_from(["a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yml"])
+files = st.one_of(
+    st.dictionaries(
+        file_names, valid_config_doc.map(dump).map(str.encode), min_size=1, max_size=3
+    ),
+    st.dictionaries(file_names, contents, min_size=1, max_size=3),
 )
 eic_yaml = st.one_of(
     st.none(),
+    st.just(b'regions: [eu-west-1, us-east-1]\naccount: "111122223333"\n'),
     settings_doc.map(lambda doc: dump(doc).encode()),
     texts.map(lambda text: text.encode("utf-8", "surrogatepass")),
 )
