@@ -994,7 +994,7 @@ BAD_WORLDS = [
             "functions": [{"name": "f"}],
             "event_invoke_configs": [{"function_name": "f"}],
         },
-        "world.event_invoke_configs[0]",
+        "world.event_invoke_configs[0]: needs at least one of",
         id="no-settings",
     ),
     pytest.param(

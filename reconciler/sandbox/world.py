@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 import yaml
+from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import WorldError
 from .names import LATEST, Target
@@ -110,9 +111,23 @@ def check_world(document: Mapping[str, Any], account: str) -> World:
 
 
 def schema_problems(document: Mapping[str, Any]) -> list[str]:
-    errors = _validator().iter_errors(document)
+    errors = [_explain(e) for e in _validator().iter_errors(document)]
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
     return [f"{_where(e.absolute_path)}: {e.message}" for e in ordered]
+
+
+def _explain(error: ValidationError) -> ValidationError:
+    """The most telling error for "not valid under any of the given schemas"."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return error
+    options = error.validator_value
+    if all(list(o) == ["required"] for o in options):
+        names = ", ".join(name for o in options for name in o["required"])
+        error.message = f"needs at least one of {names}"
+        return error
+    # A type mismatch only says "this was not the other alternative".
+    telling = [e for e in error.context if e.validator != "type"]
+    return _explain(best_match(telling or error.context))
 
 
 @cache
