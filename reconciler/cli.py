@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import EicError, InputError
@@ -217,7 +219,14 @@ def main(argv: Sequence[str] | None = None, ui: Ui | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
     _configure_logging(args.debug)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     return _run(args.run, args, ui)
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    # SIGTERM (a cancelled CI job) ends eic the way Ctrl-C does: exit 130.
+    raise KeyboardInterrupt
 
 
 def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:

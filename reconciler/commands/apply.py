@@ -9,7 +9,12 @@ exactly as the plan saw it.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from reconciler import live, pipeline, planfile
 from reconciler.commands import plan as plan_command
@@ -101,13 +106,48 @@ def confirm(plan: Plan, auto_approve: bool, ui: Ui) -> None:
         raise EicError("apply cancelled; nothing was changed")
 
 
+EXIT_INTERRUPTED = 130
+
+
 def execute(workspace: pipeline.Workspace, plan: Plan, ui: Ui) -> list[Outcome]:
     progress = ui.progress("applying")
     executor = Executor(workspace.apis, workspace.pool, progress)
-    return executor.run(plan)
+    with _graceful_stop(executor, ui):
+        return executor.run(plan)
+
+
+@contextmanager
+def _graceful_stop(executor: Executor, ui: Ui) -> Iterator[None]:
+    """First Ctrl-C or SIGTERM: start no new call, let calls in flight finish.
+
+    A second one quits at once: the user has decided not to wait.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        if executor.stop.is_set():
+            os._exit(EXIT_INTERRUPTED)
+        executor.stop.set()
+        ui.error(
+            "eic: interrupted; finishing the calls in flight and starting no "
+            "new ones (interrupt again to quit now)."
+        )
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def report(outcomes: list[Outcome], plan: Plan, ui: Ui) -> int:
+    skipped = [o for o in outcomes if o.skipped]
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
         change = outcome.change
@@ -121,6 +161,13 @@ def report(outcomes: list[Outcome], plan: Plan, ui: Ui) -> int:
         f"{sum(1 for c in done if c.action == action)} {word}"
         for action, word in PAST.items()
     )
+    if skipped:
+        ui.print(
+            f"Apply interrupted: {counts}; {len(failed)} failed, {len(skipped)} "
+            "not started. Run apply again (with a new plan, if you saved one): "
+            "only the remaining calls will be made."
+        )
+        return EXIT_INTERRUPTED
     if failed or plan.errors:
         ui.print(
             f"Apply incomplete: {counts}; {len(failed)} failed, "
