@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_plan(commands)
     _add_apply(commands)
+    _add_export(commands)
     _add_iam_policy(commands)
     _add_sandbox(commands)
     return parser
@@ -122,6 +123,25 @@ def _add_apply(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(run=_apply)
 
 
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "export", help="write live configs as a configs directory"
+    )
+    sub.add_argument(
+        "--region", action="append", metavar="R", help="region to read (repeat)"
+    )
+    sub.add_argument(
+        "--function",
+        action="append",
+        metavar="PATTERN",
+        help="shell-style pattern on function names (repeat; default all)",
+    )
+    sub.add_argument("--out", default="configs", metavar="DIR")
+    sub.add_argument("--force", action="store_true", help="overwrite files in DIR")
+    _common(sub)
+    sub.set_defaults(run=_export)
+
+
 def _add_iam_policy(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
         "iam-policy", help="print the least IAM policy eic needs for DIR"
@@ -172,6 +192,12 @@ def _apply(args: argparse.Namespace, ui: Ui) -> int:
     from reconciler.commands import apply
 
     return apply.run(args, ui)
+
+
+def _export(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler.commands import export
+
+    return export.run(args, ui)
 
 
 def _iam_policy(args: argparse.Namespace, ui: Ui) -> int:
