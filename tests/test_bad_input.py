@@ -118,6 +118,7 @@ def validate(target: Path, home: Path) -> subprocess.CompletedProcess[str]:
             env=cli_env(home),
             cwd=home,
             preexec_fn=limit_memory,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"eic validate {target} still running after {TIMEOUT}s")
@@ -136,18 +137,24 @@ class Expectation:
 
 def assert_rejected(proc: subprocess.CompletedProcess[str], want: Expectation) -> None:
     err, out = proc.stderr, proc.stdout
-    report = f"exit {proc.returncode}\n--- stderr\n{err[:4000]}\n--- stdout\n{out[:2000]}"
+    report = (
+        f"exit {proc.returncode}\n--- stderr\n{err[:4000]}\n--- stdout\n{out[:2000]}"
+    )
     assert "Traceback" not in err, report
     assert "Traceback" not in out, report
     assert proc.returncode == 1, report
     assert len(err) < MAX_OUTPUT, f"{len(err)} characters on stderr"
     assert len(out) < MAX_OUTPUT, f"{len(out)} characters on stdout"
-    assert DEAD_ENDPOINT.removeprefix("http://") not in err, "validate called AWS\n" + report
+    assert DEAD_ENDPOINT.removeprefix("http://") not in err, (
+        "validate called AWS\n" + report
+    )
     assert "could not connect" not in err.lower(), "validate called AWS\n" + report
     for name in want.names:
         assert name in err, f"{name} not named\n{report}"
         if want.position:
-            assert re.search(re.escape(name) + r":\d+:", err), f"no {name}:LINE:\n{report}"
+            assert re.search(re.escape(name) + r":\d+:", err), (
+                f"no {name}:LINE:\n{report}"
+            )
     scrubbed = err.lower()
     for token in sorted(want.scrub, key=len, reverse=True):
         scrubbed = scrubbed.replace(token.lower(), "")
@@ -207,7 +214,8 @@ def test_corpus_is_well_formed() -> None:
 
 def chunks_for(err: str, name: str, names: list[str]) -> list[str]:
     """The text after each `NAME:` location, up to the next location."""
-    location = re.compile("(?:%s)(?::\\d+)*:" % "|".join(map(re.escape, names)))
+    alternatives = "|".join(map(re.escape, names))
+    location = re.compile(rf"(?:{alternatives})(?::\d+)*:")
     starts = list(location.finditer(err))
     return [
         err[match.end() : next_.start() if next_ else len(err)].lower()
@@ -261,8 +269,11 @@ def test_every_file_reported_whatever_its_fault(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["dup-identity-same-file", "dup-identity-name-colon-latest",
-     "dup-identity-default-region-vs-explicit"],
+    [
+        "dup-identity-same-file",
+        "dup-identity-name-colon-latest",
+        "dup-identity-default-region-vs-explicit",
+    ],
 )
 def test_duplicate_in_one_file_names_both_lines(case: str, tmp_path: Path) -> None:
     (path,) = BAD.glob(f"*-{case}")

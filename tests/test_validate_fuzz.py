@@ -44,7 +44,7 @@ FUNCTION_NAMES = [
     f"{ACCOUNT}:function:orders-ingest:3",
     f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders-ingest",
     f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-ingest:beta",
-    f"arn:aws:lambda:eu-west-1:444455556666:function:orders-ingest",
+    "arn:aws:lambda:eu-west-1:444455556666:function:orders-ingest",
     "arn:aws:lambda:eu-west-1::function:",
     "orders ingest!",
     "x" * 65,
@@ -65,11 +65,52 @@ DESTINATIONS = [
     "arn:" + "q" * 400,
 ]
 YAML_BITS = [
-    "configs:", "defaults:", "function_name:", "qualifier:", "- ", "  ", "\n", "\t",
-    "{", "}", "[", "]", ", ", ": ", "? ", "&a ", "*a", "<<: ", "!!python/object/apply:os.system ",
-    "!Ref ", "!!binary ", "!!int ", "---\n", "...\n", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n",
-    "'", '"', "#", "|\n", ">-\n", "\ufeff", "\r\n", "\x00", "\x85", "~", "null", "yes",
-    "0x1F", "0o17", "1_000", ".inf", "2.0", "-1", "$LATEST", "orders-ingest",
+    "configs:",
+    "defaults:",
+    "function_name:",
+    "qualifier:",
+    "- ",
+    "  ",
+    "\n",
+    "\t",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    ": ",
+    "? ",
+    "&a ",
+    "*a",
+    "<<: ",
+    "!!python/object/apply:os.system ",
+    "!Ref ",
+    "!!binary ",
+    "!!int ",
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "'",
+    '"',
+    "#",
+    "|\n",
+    ">-\n",
+    "\ufeff",
+    "\r\n",
+    "\x00",
+    "\x85",
+    "~",
+    "null",
+    "yes",
+    "0x1F",
+    "0o17",
+    "1_000",
+    ".inf",
+    "2.0",
+    "-1",
+    "$LATEST",
+    "orders-ingest",
 ]
 
 scalars = st.one_of(
@@ -101,7 +142,9 @@ def maybe(key: str, values: st.SearchStrategy) -> st.SearchStrategy[dict]:
 
 
 def merged(*parts: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
-    return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
+    return st.tuples(*parts).map(
+        lambda dicts: {k: v for d in dicts for k, v in d.items()}
+    )
 
 
 half = st.one_of(
@@ -125,9 +168,7 @@ entry = merged(
     st.one_of(st.just({}), st.dictionaries(keys, junk_values, max_size=1)),
 )
 # Entries valid on their own; together they may still collide.
-valid_half = st.fixed_dictionaries(
-    {"destination": st.sampled_from(DESTINATIONS[:5])}
-)
+valid_half = st.fixed_dictionaries({"destination": st.sampled_from(DESTINATIONS[:5])})
 valid_entry = merged(
     st.fixed_dictionaries(
         {"function_name": st.sampled_from(FUNCTION_NAMES[:3] + FUNCTION_NAMES[5:6])}
@@ -139,7 +180,10 @@ valid_entry = merged(
         "destination_config",
         merged(
             maybe("on_success", valid_half),
-            maybe("on_failure", st.one_of(valid_half, st.just({"destination": DESTINATIONS[5]}))),
+            maybe(
+                "on_failure",
+                st.one_of(valid_half, st.just({"destination": DESTINATIONS[5]})),
+            ),
         ),
     ),
 )
@@ -149,10 +193,16 @@ config_doc = merged(
     maybe("defaults", st.one_of(entry, junk_values)),
 )
 settings_doc = merged(
-    maybe("regions", st.one_of(st.lists(st.sampled_from(REGIONS), max_size=3), scalars)),
+    maybe(
+        "regions", st.one_of(st.lists(st.sampled_from(REGIONS), max_size=3), scalars)
+    ),
     maybe("account", st.sampled_from([ACCOUNT, 111122223333, "1234", None])),
-    maybe("scope", st.one_of(st.lists(st.sampled_from(["orders-*", "*", "["])), scalars)),
-    maybe("protect", st.one_of(st.lists(st.sampled_from(["orders-*:live", ":"])), scalars)),
+    maybe(
+        "scope", st.one_of(st.lists(st.sampled_from(["orders-*", "*", "["])), scalars)
+    ),
+    maybe(
+        "protect", st.one_of(st.lists(st.sampled_from(["orders-*:live", ":"])), scalars)
+    ),
 )
 
 
@@ -203,8 +253,9 @@ texts = st.one_of(
 contents = st.one_of(
     texts.map(lambda text: text.encode("utf-8", "surrogatepass")),
     st.binary(max_size=300),
-    st.tuples(st.sampled_from(["utf-16", "latin-1", "utf-8-sig"]), config_doc.map(dump))
-    .map(lambda pair: pair[1].encode(pair[0], "replace")),
+    st.tuples(
+        st.sampled_from(["utf-16", "latin-1", "utf-8-sig"]), config_doc.map(dump)
+    ).map(lambda pair: pair[1].encode(pair[0], "replace")),
 )
 file_names = st.sampled_from(["a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yml"])
 files = st.one_of(
@@ -245,7 +296,9 @@ def no_aws() -> Iterator[None]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(files=files, settings_file=eic_yaml)
-def test_validate_never_raises(files: dict[str, bytes], settings_file: bytes | None) -> None:
+def test_validate_never_raises(
+    files: dict[str, bytes], settings_file: bytes | None
+) -> None:
     from reconciler.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
