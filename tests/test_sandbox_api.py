@@ -275,7 +275,7 @@ def test_publishing_a_version_copies_no_config(lam: Any) -> None:
     )
     listed = lam.list_function_event_invoke_configs(FunctionName="fresh")
     arns = [c["FunctionArn"] for c in listed["FunctionEventInvokeConfigs"]]
-    assert arns == [f"{FN_ARN}:$LATEST".replace(":fn:", ":fresh:")]
+    assert arns == [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fresh:$LATEST"]
 
 
 @pytest.mark.parametrize(
