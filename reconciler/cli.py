@@ -161,6 +161,14 @@ def _allow_empty(sub: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let a directory that declares nothing delete every owned config",
     )
+    sub.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="skip the read-only checks of destinations, roles and aliases",
+    )
+    sub.add_argument(
+        "--strict", action="store_true", help="treat preflight warnings as errors"
+    )
 
 
 def _add_sandbox(commands: argparse._SubParsersAction) -> None:

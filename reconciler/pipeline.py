@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler import aws, live, loader, planner
 from reconciler.errors import EicError
 from reconciler.loader import ConfigSet
+from reconciler.preflight import Preflight
 from reconciler.ui import Ui
 
 
@@ -66,7 +67,7 @@ class Workspace:
     def add_region(self, region: str) -> None:
         self.apis[region] = aws.LambdaApi(self.connection, region)
 
-    def plan(self, allow_empty: bool = False) -> planner.Plan:
+    def plan(self, allow_empty: bool = False, preflight: bool = True) -> planner.Plan:
         progress = self.ui.progress("reading live configs")
         state = live.read_live(
             self.configs, self.apis, self.account, self.regions, self.pool, progress
@@ -74,6 +75,9 @@ class Workspace:
         plan = planner.make_plan(self.configs, state)
         if not allow_empty:
             refuse_emptying(self.configs, plan)
+        if preflight and plan.changes:
+            check = Preflight(self.connection, self.apis, self.pool)
+            plan = replace(plan, warnings=tuple(check.check(plan.changes)))
         return plan
 
 

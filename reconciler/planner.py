@@ -77,6 +77,7 @@ class Plan:
     spared: tuple[tuple[Identity, str], ...] = ()
     errors: tuple[TargetError, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[Any, ...] = ()  # preflight.Warning, added after planning
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action == action)

@@ -52,7 +52,8 @@ def text(plan: Plan, colour: bool = False) -> str:
             "(owned and not declared)"
         )
     lines.extend(plan.notes)
-    if plan.spared or plan.notes:
+    lines.extend(f"Warning: {warning}" for warning in plan.warnings)
+    if plan.spared or plan.notes or plan.warnings:
         lines.append("")
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
@@ -98,6 +99,7 @@ def as_json(plan: Plan) -> dict[str, Any]:
             "delete": plan.count("delete"),
             "unchanged": plan.unchanged,
             "errors": len(plan.errors),
+            "warnings": len(plan.warnings),
         },
         "changes": [_json_change(c) for c in plan.ordered()],
         "spared": [
@@ -112,6 +114,14 @@ def as_json(plan: Plan) -> dict[str, Any]:
             for e in plan.errors
         ],
         "notes": list(plan.notes),
+        "warnings": [
+            {
+                "identity": identity_json(w.identity),
+                "source": str(w.location) if w.location else None,
+                "message": w.message,
+            }
+            for w in plan.warnings
+        ],
     }
 
 
@@ -156,7 +166,6 @@ def _json_change(change: Change) -> dict[str, Any]:
 
 def markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     head = [f"### eic plan: {summary_line(plan)}", ""]
-    tail = _markdown_tail(plan)
     rows = [
         "| | config | region | call | changes | why |",
         "|---|---|---|---|---|---|",
@@ -164,7 +173,7 @@ def markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     rows += [_markdown_row(c) for c in plan.ordered()]
     if not plan.changes:
         rows = []
-    return _fit(head, rows, tail, limit, len(plan.changes))
+    return _fit(head, rows + _markdown_tail(plan), limit, len(plan.changes))
 
 
 def _markdown_row(change: Change) -> str:
@@ -183,31 +192,33 @@ def _markdown_tail(plan: Plan) -> list[str]:
         for i, p in plan.spared
     ]
     tail += [f"- :x: {_md_escape(f'{e.location}: {e.message}')}" for e in plan.errors]
+    tail += [f"- :warning: {_md_escape(str(w))}" for w in plan.warnings]
     tail += [f"- {_md_escape(note)}" for note in plan.notes]
     return tail
 
 
-def _fit(
-    head: list[str], rows: list[str], tail: list[str], limit: int, total: int
-) -> str:
-    """Join, dropping table rows from the end until the text fits ``limit``."""
-    budget = limit - len("\n".join(head + tail).encode()) - 200
+def _fit(head: list[str], lines: list[str], limit: int, changes: int) -> str:
+    """Join, dropping lines from the end until the text fits ``limit`` bytes.
+
+    ``lines`` starts with the table: two header rows, then one per change.
+    """
+    budget = limit - len("\n".join(head).encode()) - 300
     kept: list[str] = []
     used = 0
-    for row in rows:
-        size = len(row.encode()) + 1
-        if used + size > budget:
+    for line in lines:
+        used += len(line.encode()) + 1
+        if used > budget:
             break
-        kept.append(row)
-        used += size
-    if len(kept) < len(rows):
-        shown = max(len(kept) - 2, 0)
-        kept.append("")
-        kept.append(
-            f"> **Cut to fit:** {shown} of {total} changes shown. Run "
-            "`eic plan` (or `--output json`) for the whole plan."
-        )
-    return "\n".join(head + kept + tail).rstrip() + "\n"
+        kept.append(line)
+    if len(kept) < len(lines):
+        shown = min(max(len(kept) - 2, 0), changes)
+        kept += [
+            "",
+            f"> **Cut to fit:** {shown} of {changes} changes shown, and the "
+            "notes after them left out. Run `eic plan` (or `--output json`) "
+            "for the whole plan.",
+        ]
+    return "\n".join(head + kept).rstrip() + "\n"
 
 
 def _md_escape(value: str) -> str:

@@ -34,11 +34,18 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     workspace = pipeline.Workspace(configs, options, ui)
     try:
         workspace.connect()
-        plan = workspace.plan(allow_empty=args.allow_empty)
+        plan = workspace.plan(
+            allow_empty=args.allow_empty, preflight=not args.no_preflight
+        )
         plan_command.show(plan, "text", ui)
         if not plan.changes:
             return 1 if plan.errors else 0
         pipeline.refuse_many_deletes(plan, args.max_deletes)
+        if args.strict and plan.warnings:
+            raise EicError(
+                f"refusing to apply: {len(plan.warnings)} preflight warning(s) "
+                "and --strict; nothing was changed"
+            )
         confirm(plan, args.auto_approve, ui)
         outcomes = execute(workspace, plan, ui)
     finally:

@@ -19,7 +19,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     workspace = pipeline.Workspace(configs, options, ui)
     try:
         workspace.connect()
-        plan = workspace.plan(allow_empty=args.allow_empty)
+        plan = workspace.plan(
+            allow_empty=args.allow_empty, preflight=not args.no_preflight
+        )
     finally:
         workspace.close()
     show(plan, args.output, ui)
@@ -32,6 +34,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         planfile.save(args.out, plan, configs, args.directory)
         ui.error(f"Saved the plan to {args.out}; apply it with `eic apply {args.out}`.")
     if plan.errors:
+        return 1
+    if args.strict and plan.warnings:
+        ui.error(f"eic: {len(plan.warnings)} preflight warning(s), and --strict.")
         return 1
     if args.detailed_exitcode and plan.changes:
         return EXIT_CHANGES
@@ -52,6 +57,9 @@ def show(plan: Plan, output: str, ui: Ui) -> None:
         ui.print(render.text(plan, colour=ui.colour))
     for error in plan.errors:
         ui.error(f"error: {error.location}: {error.message}")
+    if output != "text":
+        for warning in plan.warnings:
+            ui.error(f"warning: {warning}")
     _append_job_summary(plan)
 
 
