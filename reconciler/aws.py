@@ -81,9 +81,11 @@ class Connection:
             return self.rate_limit
         return None if self.is_loopback() else AWS_REQUESTS_PER_SECOND
 
-    def client(self, service: str, region: str | None) -> BaseClient:
+    def client(
+        self, service: str, region: str | None, attempts: int = MAX_ATTEMPTS
+    ) -> BaseClient:
         config = botocore.config.Config(
-            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            retries={"mode": "standard", "max_attempts": attempts},
             max_pool_connections=self.max_workers,
             user_agent_extra="eic",
             connect_timeout=10,
@@ -104,8 +106,12 @@ def default_region() -> str | None:
 
 
 def caller_account(connection: Connection, region: str | None) -> str:
-    """The account of the credentials in use (one STS call)."""
-    sts = connection.client("sts", region or "us-east-1")
+    """The account of the credentials in use (one STS call).
+
+    The first call of a run: few attempts, so a wrong endpoint or a network
+    that is down fails in seconds, not after the full retry budget.
+    """
+    sts = connection.client("sts", region or "us-east-1", attempts=3)
     try:
         return str(sts.get_caller_identity()["Account"])
     except botocore.exceptions.ClientError as err:
