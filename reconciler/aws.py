@@ -9,6 +9,7 @@ shared rate limiter, retries included, because AWS counts those too.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,20 @@ PAGE_SIZE = 50
 # calls still fails at a 20% fault rate, against 1 in 125 with 3 attempts).
 MAX_ATTEMPTS = 8
 CONFLICT_ATTEMPTS = 8
+# AWS answers these for a few minutes after a role, policy or destination
+# is created, while IAM propagates; Terraform retries them for two minutes.
+PROPAGATION_SECONDS = 120.0
+_PROPAGATION_MESSAGES = (
+    re.compile(r"The destination ARN .* is invalid"),
+    re.compile(r"does not have permissions to call (\w+) on (\S+)"),
+)
+_SERVICE_PREFIX = {
+    "SendMessage": "sqs",
+    "Publish": "sns",
+    "PutEvents": "events",
+    "PutObject": "s3",
+    "InvokeFunction": "lambda",
+}
 T = TypeVar("T")
 
 
@@ -70,6 +85,7 @@ class Connection:
     endpoint_url: str | None = None
     rate_limit: float | None = None
     max_workers: int = 16
+    propagation_timeout: float = PROPAGATION_SECONDS
 
     def is_loopback(self) -> bool:
         host = urlparse(self.endpoint_url or "").hostname or ""
@@ -125,6 +141,7 @@ class LambdaApi:
 
     def __init__(self, connection: Connection, region: str) -> None:
         self.region = region
+        self.propagation_timeout = connection.propagation_timeout
         self.client = connection.client("lambda", region)
         self.limiter = RateLimiter(connection.effective_rate())
         events = self.client.meta.events
@@ -188,21 +205,29 @@ class LambdaApi:
     def _write(
         self, what: str, call: Callable[[], T], missing_ok: bool = False
     ) -> T:
-        # Two writers to one function's configs get 409; botocore does not
-        # retry it, so back off here. eic itself never writes one function
-        # from two threads.
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        """One write, retried where the error says a retry can succeed.
+
+        409 ResourceConflictException: another writer holds the function;
+        botocore does not retry it, so back off here (eic itself never
+        writes one function from two threads). The IAM-propagation answers:
+        retried until ``propagation_timeout``, as Terraform does.
+        """
+        conflicts = 0
+        deadline = time.monotonic() + self.propagation_timeout
+        delay = 0.2
+        while True:
             try:
                 return self._guard(what, call, missing_ok=missing_ok)
             except AwsCallError as err:
-                if err.code != "ResourceConflictException":
-                    raise
-                if attempt == CONFLICT_ATTEMPTS:
-                    raise
-                delay = min(0.2 * 2**attempt, 5.0)
-                log.debug("%s: conflict, retry %d in %.1fs", what, attempt, delay)
+                if err.code == "ResourceConflictException":
+                    conflicts += 1
+                    if conflicts >= CONFLICT_ATTEMPTS:
+                        raise
+                elif not _propagating(err) or time.monotonic() >= deadline:
+                    raise _with_permission_hint(err)
+                delay = min(delay * 2, 5.0)
+                log.debug("%s: %s, retrying in %.1fs", what, err.code, delay)
                 time.sleep(delay)
-        raise AssertionError("unreachable")
 
     def _call(self, what: str, call: Callable[[], T]) -> T | None:
         return self._guard(what, call, missing_ok=True)
@@ -231,6 +256,26 @@ class LambdaApi:
         if seconds > 0:
             self.limiter.pause(min(seconds, 60.0))
         return None
+
+
+def _propagating(err: AwsCallError) -> bool:
+    return err.code == "InvalidParameterValueException" and any(
+        pattern.search(err.aws_message) for pattern in _PROPAGATION_MESSAGES
+    )
+
+
+def _with_permission_hint(err: AwsCallError) -> AwsCallError:
+    """Name the permission the execution role lacks, when AWS said which."""
+    match = _PROPAGATION_MESSAGES[1].search(err.aws_message)
+    if not match:
+        return err
+    action, resource = match.group(1), match.group(2).rstrip(".")
+    permission = f"{_SERVICE_PREFIX.get(action, '?')}:{action}"
+    hint = (
+        f"the function's execution role lacks {permission} on {resource}; "
+        "grant it in the role's policy"
+    )
+    return AwsCallError(err.what, err.code, err.aws_message, hint)
 
 
 def _code(err: botocore.exceptions.ClientError) -> str:

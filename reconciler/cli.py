@@ -74,6 +74,13 @@ def _common(sub: argparse.ArgumentParser, aws: bool = True) -> None:
     sub.add_argument(
         "--max-workers", type=_positive_int, metavar="N", help="parallel requests"
     )
+    sub.add_argument(
+        "--propagation-timeout",
+        type=_non_negative_float,
+        metavar="SECONDS",
+        help="how long to retry AWS's IAM-propagation answers on a write "
+        "(default 120)",
+    )
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
@@ -233,6 +240,13 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_int(text: str) -> int:
     value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value

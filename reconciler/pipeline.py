@@ -23,6 +23,7 @@ class Options:
     rate_limit: float | None = None
     max_workers: int = 16
     max_file_size: int = loader.yamlsafe.DEFAULT_MAX_BYTES
+    propagation_timeout: float = aws.PROPAGATION_SECONDS
 
 
 class Workspace:
@@ -36,6 +37,7 @@ class Workspace:
             endpoint_url=options.endpoint_url,
             rate_limit=options.rate_limit or configs.settings.rate_limit,
             max_workers=options.max_workers,
+            propagation_timeout=options.propagation_timeout,
         )
         self.pool = ThreadPoolExecutor(max_workers=options.max_workers)
         self.account = ""
@@ -123,4 +125,11 @@ def options_from(args: object) -> Options:
         max_workers=getattr(args, "max_workers", None) or defaults.max_workers,
         max_file_size=getattr(args, "max_file_size", None)
         or defaults.max_file_size,
+        propagation_timeout=_given(
+            getattr(args, "propagation_timeout", None), defaults.propagation_timeout
+        ),
     )
+
+
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
