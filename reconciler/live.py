@@ -66,7 +66,7 @@ def read_live(
                 state.missing.add(key)
             continue
         for item in found:
-            live = _live_config(key[0], item)
+            live = live_config(key[0], item)
             state.configs[live.identity] = live
     return state
 
@@ -93,7 +93,7 @@ def _owned_functions(
     return {(region, name): name for region in regions for name in literals}
 
 
-def _live_config(region: str, item: dict) -> Live:
+def live_config(region: str, item: dict) -> Live:
     # FunctionArn is always qualified: arn:aws:lambda:R:ACCOUNT:function:NAME:Q
     arn_parts = item["FunctionArn"].split(":")
     account, name = arn_parts[4], arn_parts[6]
@@ -111,6 +111,6 @@ def read_targets(
     found: dict[Identity, Live] = {}
     for (region, _), items in zip(functions, reads):
         for item in items:
-            config = _live_config(region, item)
+            config = live_config(region, item)
             found[config.identity] = config
     return found

@@ -21,7 +21,7 @@ import yaml
 
 from reconciler import aws, loader, names
 from reconciler.errors import EicError
-from reconciler.live import _live_config
+from reconciler.live import live_config
 from reconciler.model import DEFAULT_MAX_AGE, DEFAULT_RETRIES, Live
 from reconciler.pipeline import options_from
 from reconciler.schema import SCHEMA_DIR
@@ -68,7 +68,7 @@ def _read(
     ]
     reads = pool.map(lambda t: apis[t[0]].configs_of(t[1]) or [], targets)
     return [
-        _live_config(region, item)
+        live_config(region, item)
         for (region, _), items in zip(targets, reads)
         for item in items
     ]
