@@ -73,7 +73,8 @@ class Executor:
             self._call(change)
             outcome = Outcome(change)
         except AwsCallError as err:
-            outcome = Outcome(change, error=f"{err.code}: {err.aws_message}")
+            hint = f" Try: {err.hint}." if err.hint else ""
+            outcome = Outcome(change, error=f"{err.code}: {err.aws_message}{hint}")
         except EicError as err:
             outcome = Outcome(change, error=str(err))
         self._tick()
