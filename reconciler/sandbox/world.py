@@ -23,7 +23,9 @@ from .errors import WorldError
 from .names import LATEST, Target
 from .store import AsyncConfig, Destinations
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "world.schema.json"
+# reconciler/schemas links to the repository's schemas/ and is packaged, so
+# this path holds in a checkout and in an installed wheel alike.
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "world.schema.json"
 DEFAULT_REGION = "eu-west-1"
 DEFAULT_ROLE = "eic-sandbox-default"
 
