@@ -1,7 +1,8 @@
 """Pytest fixtures for the local Lambda endpoint (`eic sandbox`).
 
 `sandbox` starts one sandbox process per test session on a free port;
-`world` gives each test an empty world and zeroed call counts.
+`world` gives each test an empty world, zeroed call counts and default
+settings, and puts the settings back after the test.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class SandboxHandle:
     def reset_calls(self) -> None:
         self._admin("DELETE", "/_eic/calls")
 
+    def stats(self) -> dict[str, Any]:
+        return self._admin("GET", "/_eic/stats")
+
     def settings(self, **changes: Any) -> dict[str, Any]:
         if not changes:
             return self._admin("GET", "/_eic/settings")
@@ -73,7 +77,8 @@ class SandboxHandle:
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
                 # One attempt: a test sees exactly the answer the sandbox gave.
-                config=Config(retries={"mode": "standard", "max_attempts": 1}),
+                # (botocore's max_attempts counts retries; this counts all.)
+                config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
             )
         return self._clients[key]
 
@@ -159,8 +164,10 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def world(sandbox: SandboxHandle) -> SandboxHandle:
+def world(sandbox: SandboxHandle) -> Iterator[SandboxHandle]:
     sandbox.load_world({})
     sandbox.reset_settings()
     sandbox.reset_calls()
-    return sandbox
+    yield sandbox
+    # Faults or a rate limit left behind would fail the next test for it.
+    sandbox.reset_settings()
