@@ -11,17 +11,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 Statement = Mapping[str, Any]
+
+
+Decision = Literal["allowed", "implicitDeny", "explicitDeny"]
 
 
 def is_allowed(
     policies: Iterable[Mapping[str, Any]], action: str, resource: str
 ) -> bool:
+    return decide(policies, action, resource) == "allowed"
+
+
+def decide(
+    policies: Iterable[Mapping[str, Any]], action: str, resource: str
+) -> Decision:
+    """IAM's three answers, in the words iam:SimulatePrincipalPolicy uses."""
     statements = [s for policy in policies for s in _statements(policy)]
     effects = {s.get("Effect") for s in statements if _applies(s, action, resource)}
-    return "Allow" in effects and "Deny" not in effects
+    if "Deny" in effects:
+        return "explicitDeny"
+    return "allowed" if "Allow" in effects else "implicitDeny"
 
 
 def _statements(policy: Mapping[str, Any]) -> list[Statement]:

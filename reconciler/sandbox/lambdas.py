@@ -16,7 +16,7 @@ from moto.core.exceptions import ServiceException
 from moto.iam.models import Role, iam_backends
 from werkzeug.exceptions import HTTPException
 
-from .names import LATEST, partition
+from .names import LATEST
 
 # moto raises these two families for "no such thing" (and other refusals).
 MOTO_ERRORS = (ServiceException, HTTPException)
@@ -58,9 +58,13 @@ class Lambdas:
 
     def execution_role_policies(self, fn: LambdaFunction) -> list[Mapping[str, Any]]:
         """The identity policies of a function's role: inline and attached."""
-        role = self._role(fn.role, fn.region)
+        return self.role_policies(fn.role) or []
+
+    def role_policies(self, role_arn: str) -> list[Mapping[str, Any]] | None:
+        """A role's inline and attached policies; None when there is no role."""
+        role = self._role(role_arn)
         if role is None:
-            return []
+            return None
         texts = list(role.policies.values())
         for managed in role.managed_policies.values():
             texts += [v.document for v in managed.versions if v.is_default]
@@ -74,12 +78,13 @@ class Lambdas:
         except MOTO_ERRORS:
             return None
 
-    def _role(self, role_arn: str, region: str) -> Role | None:
+    def _role(self, role_arn: str) -> Role | None:
+        parts = role_arn.split(":")
+        if len(parts) < 6 or parts[4] != self.account:
+            return None
         try:
-            return iam_backends[self.account][partition(region)].get_role_by_arn(
-                role_arn
-            )
-        except MOTO_ERRORS:
+            return iam_backends[self.account][parts[1]].get_role_by_arn(role_arn)
+        except (*MOTO_ERRORS, KeyError):
             return None
 
 
