@@ -7,7 +7,10 @@ function and ignores the qualifier. Functions, versions, aliases, roles and
 destinations stay in moto; ``lambdas`` is the one module that asks moto
 about them. Destinations are checked as AWS checks them (``destinations``,
 ``iampolicy``). A world file (``world``, ``seeding``) sets up the starting
-state; ``/_eic/...`` is the admin API that tests drive (``app``).
+state; ``/_eic/...`` is the admin API that tests drive (``app``). How
+requests are answered (latency, Lambda's rate quota, injected faults, the
+IAM propagation window) is in ``settings``: flags set it at start-up, and
+POST /_eic/settings changes it while the sandbox runs.
 
 moto reads the account from MOTO_ACCOUNT_ID, so this module sets it before
 anything imports moto; that is why moto-dependent modules load inside run().
@@ -24,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import WorldError
+from .flags import FlagError, add_behaviour_arguments, settings_from
+from .settings import Settings
 from .world import check_world, read_world_file
 
 DEFAULT_ACCOUNT = "111122223333"
@@ -65,11 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", action="store_true", help="log every request to stderr"
     )
+    add_behaviour_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        world, account = _startup(args)
+        world, account, settings = _startup(args)
     except (StartupError, WorldError) as error:
         print(f"eic sandbox: {error}", file=sys.stderr)
         return 1
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ["MOTO_ACCOUNT_ID"] = account
     from .server import build, serve, summary_line
 
-    sandbox = build(sock, account, verbose=args.verbose)
+    sandbox = build(sock, account, verbose=args.verbose, settings=settings)
     print(f"eic sandbox listening on {sandbox.url}", flush=True)
     if world is not None:
         try:
@@ -99,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
     return serve(sandbox, args.stop_on_stdin_eof)
 
 
-def _startup(args: argparse.Namespace) -> tuple[Mapping[str, Any] | None, str]:
+def _startup(
+    args: argparse.Namespace,
+) -> tuple[Mapping[str, Any] | None, str, Settings]:
     if not args.allow_remote and not _is_loopback(args.host):
         raise StartupError(
             f"refusing to listen on {args.host}, which is not a loopback address; "
@@ -107,11 +115,15 @@ def _startup(args: argparse.Namespace) -> tuple[Mapping[str, Any] | None, str]:
         )
     if not 0 <= args.port <= 65535:
         raise StartupError(f"--port {args.port} is not a TCP port (0 to 65535)")
+    try:
+        settings = settings_from(args)
+    except FlagError as error:
+        raise StartupError(str(error)) from error
     world = read_world_file(args.world) if args.world else None
     account = _account(args.account, world)
     if world is not None:
         check_world(world, account)
-    return world, account
+    return world, account, settings
 
 
 def _account(flag: str | None, world: Mapping[str, Any] | None) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from werkzeug.wrappers import Request, Response
 
-from .destinations import Checker, pattern_problems
+from .destinations import Checker, Propagating, pattern_problems
 from .errors import (
     ApiError,
     function_not_found,
@@ -65,11 +65,16 @@ class AsyncConfigApi:
     """Answers every request under .../event-invoke-config itself."""
 
     def __init__(
-        self, store: ConfigStore, lambdas: Lambdas, iam_checks: Callable[[], bool]
+        self,
+        store: ConfigStore,
+        lambdas: Lambdas,
+        iam_checks: Callable[[], bool],
+        propagating: Propagating,
     ) -> None:
         self.store = store
         self.lambdas = lambdas
         self.iam_checks = iam_checks
+        self.propagating = propagating
 
     @staticmethod
     def operation(method: str, path: str) -> str | None:
@@ -213,7 +218,8 @@ class AsyncConfigApi:
             fn = self._function(target)
             return self.lambdas.execution_role_policies(fn) if fn else []
 
-        return Checker(target, exists, role_policies if self.iam_checks() else None)
+        policies = role_policies if self.iam_checks() else None
+        return Checker(target, exists, policies, self.propagating)
 
 
 _OPERATIONS = {

@@ -4,7 +4,9 @@ The ARN pattern is checked by the front end (ValidationException); the rest
 happens in Lambda and answers InvalidParameterValueException: an unsupported
 service, S3 as a success destination, a Lambda destination that does not
 exist or is the function itself, and (when the world asks for IAM checks) an
-execution role that may not call the destination.
+execution role that may not call the destination. A destination still in
+its IAM propagation window gets the words of the last two, whatever the
+facts, as AWS answers while IAM catches up.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ def pattern_problems(destinations: Destinations) -> list[str]:
 FunctionLookup = Callable[[Target], bool]
 # The policies of the written function's execution role.
 RolePolicies = Callable[[], list[Mapping[str, Any]]]
+# Is this destination ARN still in its IAM propagation window?
+Propagating = Callable[[str], bool]
+
+
+def _settled(_: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class Checker:
     target: Target
     function_exists: FunctionLookup
     role_policies: RolePolicies | None  # None: IAM checks are off
+    propagating: Propagating = _settled
 
     def check(self, destinations: Destinations) -> None:
         for half, arn in _halves(destinations):
@@ -103,13 +112,17 @@ class Checker:
             raise _invalid_config(all_halves)
         if half == "onSuccess" and not kind.on_success:
             raise _invalid_config(all_halves)
-        if parsed.service == "lambda":
-            self._check_lambda(parsed, arn)
+        function = _lambda_target(parsed) if parsed.service == "lambda" else None
+        if function is not None:
+            self._check_not_itself(function)
+        if self.propagating(arn):
+            raise _propagation_refusal(kind, parsed.service, arn)
+        if function is not None and not self.function_exists(function):
+            raise _invalid_destination(arn)
         if self.role_policies is not None:
-            self._check_role(kind, parsed, arn)
+            self._check_role(kind, arn)
 
-    def _check_lambda(self, parsed: Arn, arn: str) -> None:
-        destination = _lambda_target(parsed)
+    def _check_not_itself(self, destination: Target) -> None:
         same_function = (
             destination.account == self.target.account
             and destination.region == self.target.region
@@ -119,20 +132,33 @@ class Checker:
             raise invalid_parameter(
                 "You can't specify the function as a destination for itself."
             )
-        if not self.function_exists(destination):
-            raise invalid_parameter(f"The destination ARN {arn} is invalid.")
 
-    def _check_role(self, kind: Kind, parsed: Arn, arn: str) -> None:
+    def _check_role(self, kind: Kind, arn: str) -> None:
         assert self.role_policies is not None
         policies = self.role_policies()
         for action in kind.actions:
             resource = _resource_for(action, arn)
             if not is_allowed(policies, action, resource):
-                verb = action.split(":", 1)[1]
-                raise invalid_parameter(
-                    "The function's execution role does not have permissions to "
-                    f"call {verb} on {arn}"
-                )
+                raise _no_permission(action, arn)
+
+
+def _invalid_destination(arn: str) -> ApiError:
+    return invalid_parameter(f"The destination ARN {arn} is invalid.")
+
+
+def _no_permission(action: str, arn: str) -> ApiError:
+    verb = action.split(":", 1)[1]
+    return invalid_parameter(
+        f"The function's execution role does not have permissions to call {verb} "
+        f"on {arn}"
+    )
+
+
+def _propagation_refusal(kind: Kind, service: str, arn: str) -> ApiError:
+    # The two messages Terraform retries while IAM propagates (doc, tf).
+    if service == "lambda":
+        return _invalid_destination(arn)
+    return _no_permission(kind.actions[0], arn)
 
 
 def _halves(destinations: Destinations) -> list[tuple[str, str]]:

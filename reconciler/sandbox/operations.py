@@ -1,4 +1,4 @@
-"""Which AWS operation a request is, for counting calls.
+"""Which AWS operation a request is, for counting and faulting it.
 
 JSON-protocol services name it in X-Amz-Target, query-protocol ones in the
 Action parameter. REST services (Lambda, S3) put it in the method and path,
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -102,12 +101,32 @@ class RestOperations:
         self._session = botocore.session.get_session()
         self._lock = threading.Lock()
         self._routes: dict[str, list[_Route]] = {}
+        self._statuses: dict[str, dict[str, int]] = {}
 
     def name(self, service: str, request: Request) -> str | None:
         candidates = [r for r in self._table(service) if r.matches(request)]
         if not candidates:
             return None
         return max(candidates, key=lambda r: r.specificity).operation
+
+    def success_status(self, service: str, operation: str) -> int | None:
+        """The HTTP status the service model gives a successful answer."""
+        with self._lock:
+            if service not in self._statuses:
+                self._statuses[service] = self._load_statuses(service)
+            return self._statuses[service].get(operation)
+
+    def _load_statuses(self, service: str) -> dict[str, int]:
+        try:
+            model: ServiceModel = self._session.get_service_model(service)
+        except UnknownServiceError:
+            return {}
+        operations = [model.operation_model(n) for n in model.operation_names]
+        return {
+            o.name: int(o.http["responseCode"])
+            for o in operations
+            if "responseCode" in o.http
+        }
 
     def _table(self, service: str) -> list[_Route]:
         with self._lock:
@@ -139,23 +158,3 @@ def _form_action(request: Request) -> str | None:
     if request.mimetype != "application/x-www-form-urlencoded":
         return None
     return dict(parse_qsl(request.get_data(as_text=True))).get("Action")
-
-
-class CallCounter:
-    """Thread-safe count of AWS requests served, by operation name."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
-
-    def add(self, operation: str) -> None:
-        with self._lock:
-            self._counts[operation] += 1
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(sorted(self._counts.items()))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._counts.clear()

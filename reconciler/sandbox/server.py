@@ -19,6 +19,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import SandboxApp
+from .settings import Settings
 
 _POLL = 0.1  # seconds; how quickly a stop request is noticed
 
@@ -44,10 +45,16 @@ class Sandbox:
         return f"http://{shown}:{port}"
 
 
-def build(sock: socket.socket, account: str, verbose: bool = False) -> Sandbox:
+def build(
+    sock: socket.socket,
+    account: str,
+    verbose: bool = False,
+    settings: Settings | None = None,
+) -> Sandbox:
     # Invoke would otherwise try to start Docker containers.
     default_user_config["lambda"]["use_docker"] = False
-    app = SandboxApp(account, DomainDispatcherApplication(create_backend_app))
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    app = SandboxApp(account, moto_app, settings)
     host, port = sock.getsockname()[:2]
     handler = WSGIRequestHandler if verbose else _QuietHandler
     server = make_server(

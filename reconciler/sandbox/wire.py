@@ -28,8 +28,10 @@ def error_response(error: ApiError) -> Response:
     # botocore's rest-json parser takes the code from x-amzn-ErrorType and the
     # message from the body's "message" key; "Type" is what Lambda adds.
     fault = "User" if error.status < 500 else "Service"
-    response = json_response({"Type": fault, "message": error.message}, error.status)
+    body = {"Type": fault, "message": error.message, **error.fields}
+    response = json_response(body, error.status)
     response.headers["x-amzn-ErrorType"] = error.code
+    response.headers.update(error.headers)
     return response
 
 
