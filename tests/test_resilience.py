@@ -181,7 +181,7 @@ def test_interrupt_finishes_calls_in_flight_and_a_rerun_converges(eic, world, tm
     assert 0 < made < 2 * functions
     created = int(out.split("Apply interrupted: ")[1].split(" created")[0])
     assert created == made  # every call started was finished and counted
-    world.settings()
+    world.reset_settings()
     assert eic("apply", directory, "--auto-approve", "--no-preflight").code == 0
     assert live_state(world, functions) == expected_state(functions)
 
@@ -231,5 +231,5 @@ def test_soak_apply_through_a_fifth_of_calls_faulted(eic, world, tmp_path):
     assert sum(world.stats()["faults"].values()) > 30  # the faults really happened
     plan = eic("plan", directory, "--detailed-exitcode", "--no-preflight")
     assert plan.code == 0 and "No changes." in plan.out, plan.text
-    world.settings()
+    world.reset_settings()
     assert live_state(world, functions) == expected_state(functions)

@@ -109,7 +109,7 @@ def test_throttling_answers_are_retried_not_surfaced(eic, world, tmp_path):
     result = eic("apply", directory, "--auto-approve", "--no-preflight")
     assert result.code == 0, result.text
     assert world.stats()["throttled"] > 0
-    world.settings()
+    world.reset_settings()
     assert "No changes." in eic("plan", directory).out
 
 
