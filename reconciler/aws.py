@@ -87,15 +87,15 @@ class Connection:
     max_workers: int = 16
     propagation_timeout: float = PROPAGATION_SECONDS
 
-    def is_loopback(self) -> bool:
-        host = urlparse(self.endpoint_url or "").hostname or ""
-        return host in ("localhost", "::1") or host.startswith("127.")
+    def effective_rate(self, endpoint_url: str) -> float | None:
+        """Requests per second: as set, else AWS's quota unless on loopback.
 
-    def effective_rate(self) -> float | None:
-        """Requests per second: as set, else AWS's quota unless on loopback."""
+        ``endpoint_url`` is the one the client really uses, wherever it came
+        from (flag, AWS_ENDPOINT_URL, a profile).
+        """
         if self.rate_limit:
             return self.rate_limit
-        return None if self.is_loopback() else AWS_REQUESTS_PER_SECOND
+        return None if is_loopback(endpoint_url) else AWS_REQUESTS_PER_SECOND
 
     def client(
         self, service: str, region: str | None, attempts: int = MAX_ATTEMPTS
@@ -116,9 +116,9 @@ class Connection:
         )
 
 
-def default_region() -> str | None:
-    """The region from the AWS environment (AWS_REGION, profile), if any."""
-    return boto3.session.Session().region_name
+def is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def caller_account(connection: Connection, region: str | None) -> str:
@@ -143,7 +143,9 @@ class LambdaApi:
         self.region = region
         self.propagation_timeout = connection.propagation_timeout
         self.client = connection.client("lambda", region)
-        self.limiter = RateLimiter(connection.effective_rate())
+        self.limiter = RateLimiter(
+            connection.effective_rate(self.client.meta.endpoint_url)
+        )
         events = self.client.meta.events
         events.register("before-send.lambda", self.limiter.acquire)
         events.register("needs-retry.lambda", self._honour_retry_after)
