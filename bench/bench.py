@@ -114,19 +114,23 @@ def name(index: int) -> str:
 
 
 def world(functions: int, drift_every: int) -> dict:
-    """Live state: two configs per function; every ``drift_every``-th drifted."""
+    """Live state: two configs per function; every ``drift_every``-th drifted.
+
+    Half the drifted configs differ in retries only (an Update), half have
+    also lost their destination (a Put, which preflight checks).
+    """
     configs = []
     for index in range(functions):
         for slot, qualifier in enumerate(("$LATEST", "live")):
             drifted = (2 * index + slot) % drift_every == 0
-            configs.append(
-                {
-                    "function_name": name(index),
-                    "qualifier": qualifier,
-                    "maximum_retry_attempts": 0 if drifted else 1,
-                    "destination_config": {"on_failure": {"destination": QUEUE}},
-                }
-            )
+            config = {
+                "function_name": name(index),
+                "qualifier": qualifier,
+                "maximum_retry_attempts": 0 if drifted else 1,
+            }
+            if not drifted or index % 2:
+                config["destination_config"] = {"on_failure": {"destination": QUEUE}}
+            configs.append(config)
     return {
         "account": ACCOUNT,
         "region": REGION,

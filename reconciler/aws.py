@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -150,13 +150,19 @@ class LambdaApi:
         events.register("before-send.lambda", self.limiter.acquire)
         events.register("needs-retry.lambda", self._honour_retry_after)
 
-    def function_names(self) -> Iterator[str]:
-        """Every function name in the region (ListFunctions, 50 a page)."""
+    def functions(self) -> dict[str, str]:
+        """Every function in the region, name -> execution role ARN.
+
+        ListFunctions, 50 a page. The roles come free with the names, and
+        preflight needs them.
+        """
         paginator = self.client.get_paginator("list_functions")
         pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-        for page in self._guard("listing functions", lambda: list(pages)):
-            for function in page["Functions"]:
-                yield function["FunctionName"]
+        return {
+            function["FunctionName"]: function.get("Role", "")
+            for page in self._guard("listing functions", lambda: list(pages))
+            for function in page["Functions"]
+        }
 
     def configs_of(self, function: str) -> list[dict[str, Any]] | None:
         """Every async config of ``function``; None if it does not exist."""

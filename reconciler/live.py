@@ -34,6 +34,8 @@ class LiveState:
     missing: set[FunctionKey] = field(default_factory=set)
     # Functions whose configs scope owns, with the pattern that owns them.
     owned: dict[FunctionKey, str] = field(default_factory=dict)
+    # Execution roles seen while listing functions, for preflight.
+    roles: dict[FunctionKey, str] = field(default_factory=dict)
     managed_regions: tuple[str, ...] = ()
 
 
@@ -55,7 +57,7 @@ def read_live(
     state = LiveState(account, managed_regions=regions)
     declared = {(i.region, i.function) for i in configs.desired}
     if configs.settings.scope:
-        state.owned = _owned_functions(configs, apis, regions, pool)
+        state.owned, state.roles = _owned_functions(configs, apis, regions, pool)
     functions = sorted(declared | set(state.owned))
     reads = pool.map(lambda key: apis[key[0]].configs_of(key[1]), functions)
     for done, (key, found) in enumerate(zip(functions, reads), start=1):
@@ -76,21 +78,22 @@ def _owned_functions(
     apis: dict[str, LambdaApi],
     regions: tuple[str, ...],
     pool: ThreadPoolExecutor,
-) -> dict[FunctionKey, str]:
+) -> tuple[dict[FunctionKey, str], dict[FunctionKey, str]]:
+    """Owned functions with their scope pattern, and the roles seen listing."""
     settings = configs.settings
-    patterns = [p for p in settings.scope if _WILDCARDS & set(p)]
-    literals = [p for p in settings.scope if not _WILDCARDS & set(p)]
-    owned: dict[FunctionKey, str] = {}
-    if patterns:
-        listings = pool.map(lambda r: list(apis[r].function_names()), regions)
-        for region, function_names in zip(regions, listings):
-            for name in function_names:
-                pattern = settings.owns(name)
-                if pattern:
-                    owned[(region, name)] = pattern
-        return owned
-    # Literal names need no listing: a missing one simply lists nothing.
-    return {(region, name): name for region in regions for name in literals}
+    if not any(_WILDCARDS & set(p) for p in settings.scope):
+        # Literal names need no listing: a missing one simply lists nothing.
+        owned = {(r, name): name for r in regions for name in settings.scope}
+        return owned, {}
+    owned, roles = {}, {}
+    listings = pool.map(lambda r: apis[r].functions(), regions)
+    for region, functions in zip(regions, listings):
+        for name, role in functions.items():
+            roles[(region, name)] = role
+            pattern = settings.owns(name)
+            if pattern:
+                owned[(region, name)] = pattern
+    return owned, roles
 
 
 def live_config(region: str, item: dict) -> Live:

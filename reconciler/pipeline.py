@@ -78,7 +78,7 @@ class Workspace:
         if not allow_empty:
             refuse_emptying(self.configs, plan)
         if preflight and plan.changes:
-            check = Preflight(self.connection, self.apis, self.pool)
+            check = Preflight(self.connection, self.apis, self.pool, state.roles)
             plan = replace(plan, warnings=tuple(check.check(plan.changes)))
         return plan
 

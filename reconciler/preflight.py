@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+import threading
+from concurrent.futures import Future
 from typing import Any
 
 import botocore.exceptions
@@ -69,15 +70,17 @@ class Preflight:
         connection: Connection,
         apis: dict[str, LambdaApi],
         pool: ThreadPoolExecutor,
+        known_roles: dict[tuple[str, str], str] | None = None,
     ) -> None:
         self.connection = connection
         self.apis = apis
         self.pool = pool
-        self.client = lru_cache(maxsize=None)(self._make_client)
-        self.destination_problem = lru_cache(maxsize=None)(self._destination_problem)
-        self.role_of = lru_cache(maxsize=None)(self._role_of)
-        self.denied = lru_cache(maxsize=None)(self._denied)
-        self.qualifier_problem = lru_cache(maxsize=None)(self._qualifier_problem)
+        self.known_roles = known_roles or {}
+        self.client = _Once(self._make_client)
+        self.destination_problem = _Once(self._destination_problem)
+        self.role_of = _Once(self._role_of)
+        self.denied = _Once(self._denied)
+        self.qualifier_problem = _Once(self._qualifier_problem)
 
     def check(self, changes: tuple[Change, ...]) -> list[Warning]:
         writes = [c for c in changes if c.call in ("put", "update")]
@@ -143,6 +146,8 @@ class Preflight:
         return None
 
     def _role_of(self, region: str, function: str) -> str | None:
+        if self.known_roles.get((region, function)):
+            return self.known_roles[(region, function)]
         lam = self.client("lambda", region)
         try:
             return lam.get_function_configuration(FunctionName=function)["Role"]
@@ -178,6 +183,32 @@ class Preflight:
             return None  # the function itself is missing: reported elsewhere
         service = arn.split(":")[2]
         return self.denied(role, tuple(SEND_ACTIONS[service]), arn)
+
+
+class _Once:
+    """Memoise a function across threads: each key is computed once.
+
+    Threads asking for a key already being computed wait for that answer
+    instead of making the same AWS call again.
+    """
+
+    def __init__(self, compute: Callable[..., Any]) -> None:
+        self.compute = compute
+        self.lock = threading.Lock()
+        self.results: dict[tuple, Future] = {}
+
+    def __call__(self, *key: Any) -> Any:
+        with self.lock:
+            future = self.results.get(key)
+            mine = future is None
+            if mine:
+                future = self.results[key] = Future()
+        if mine:
+            try:
+                future.set_result(self.compute(*key))
+            except BaseException as err:
+                future.set_exception(err)
+        return future.result()
 
 
 def _probe_sqs(check: Preflight, arn: names.DestinationArn, _full: str) -> None:

@@ -59,7 +59,7 @@ def _read(
     pool: ThreadPoolExecutor,
 ) -> list[Live]:
     apis = {region: aws.LambdaApi(connection, region) for region in regions}
-    listings = pool.map(lambda r: list(apis[r].function_names()), regions)
+    listings = pool.map(lambda r: list(apis[r].functions()), regions)
     targets = [
         (region, name)
         for region, function_names in zip(regions, listings)
