@@ -158,6 +158,11 @@ def _add_iam_policy(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--account", help="account for the ARNs when eic.yaml names none"
     )
+    sub.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="leave out the reads of plan's preflight checks",
+    )
     _common(sub, aws=False)
     sub.set_defaults(run=_iam_policy)
 

@@ -34,12 +34,17 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     account = configs.settings.account or args.account or "*"
     if account == "*":
         ui.warn("no account in eic.yaml or --account: the policy uses `*`")
-    ui.print(json.dumps(policy(configs, account, args.mode, region), indent=2))
+    document = policy(configs, account, args.mode, region, not args.no_preflight)
+    ui.print(json.dumps(document, indent=2))
     return 0
 
 
 def policy(
-    configs: ConfigSet, account: str, mode: str, default_region: str | None
+    configs: ConfigSet,
+    account: str,
+    mode: str,
+    default_region: str | None,
+    preflight: bool = True,
 ) -> dict:
     resources = function_resources(configs, account, default_region)
     statements = []
@@ -48,9 +53,49 @@ def policy(
             _statement("ExpandScopePatterns", ["lambda:ListFunctions"], "*")
         )
     statements.append(_statement("ReadAsyncConfigs", READ_ACTIONS, resources))
+    if preflight:
+        statements += preflight_statements(configs, account, resources)
     if mode == "apply":
         statements.append(_statement("WriteAsyncConfigs", WRITE_ACTIONS, resources))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# What preflight asks of each destination service, to see that it exists.
+_EXISTS_ACTIONS = {
+    "sqs": "sqs:GetQueueUrl",
+    "sns": "sns:GetTopicAttributes",
+    "events": "events:DescribeEventBus",
+    "s3": "s3:ListBucket",
+    "lambda": "lambda:GetFunctionConfiguration",
+}
+
+
+def preflight_statements(
+    configs: ConfigSet, account: str, functions: list[str]
+) -> list[dict]:
+    """The reads of plan's preflight: functions, destinations, role checks."""
+    by_action: dict[str, set[str]] = {}
+    for desired in configs.desired.values():
+        for arn in (desired.settings.on_success, desired.settings.on_failure):
+            if arn:
+                action = _EXISTS_ACTIONS[arn.split(":")[2]]
+                by_action.setdefault(action, set()).add(arn)
+    statements = [
+        _statement(
+            "PreflightFunctionsAndAliases",
+            ["lambda:GetFunctionConfiguration", "lambda:GetAlias"],
+            functions,
+        )
+    ]
+    for action, arns in sorted(by_action.items()):
+        sid = "PreflightDestinationsExist" + action.split(":")[0].capitalize()
+        statements.append(_statement(sid, [action], sorted(arns)))
+    # The execution roles are known only to AWS; narrow this to yours.
+    roles = f"arn:aws:iam::{account}:role/*"
+    statements.append(
+        _statement("PreflightRolesMaySend", ["iam:SimulatePrincipalPolicy"], roles)
+    )
+    return statements
 
 
 def function_resources(
