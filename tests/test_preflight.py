@@ -158,3 +158,39 @@ def test_several_regions_are_one_view_grouped_by_region(eic, world, tmp_path):
     assert f"| {EU} |" in markdown and f"| {US} |" in markdown
     assert eic("apply", directory, "--auto-approve").code == 0
     assert "No changes." in eic("plan", directory).out
+
+
+def test_a_caller_that_may_not_simulate_gets_could_not_check():
+    """Pure unit: IAM answers AccessDenied; preflight says so, plainly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.stub import Stubber
+
+    from reconciler.aws import Connection
+    from reconciler.preflight import Preflight
+
+    iam = boto3.session.Session().client(
+        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stub = Stubber(iam)
+    stub.add_client_error(
+        "simulate_principal_policy", "AccessDenied", "not authorized to simulate"
+    )
+    with stub, ThreadPoolExecutor(1) as pool:
+        check = Preflight(Connection(), {}, pool)
+        check.client = lambda service, region: iam
+        message = check.denied("arn:aws:iam::111122223333:role/r", ("sqs:SendMessage",), QUEUE)
+    assert message.startswith("could not check the permissions of")
+    assert "AccessDenied" in message and "may still succeed" in message
+
+
+def test_declared_configs_outside_the_scope_are_still_written(eic, world, tmp_path):
+    world.load_world(preflight_world())
+    directory = config_dir(
+        tmp_path, entry("fn-ok", QUEUE), "regions: [eu-west-1]\nscope: [nothing-*]\n"
+    )
+    assert eic("apply", directory, "--auto-approve").code == 0
+    assert "No changes." in eic("plan", directory).out
+    live = world.client("lambda").get_function_event_invoke_config(FunctionName="fn-ok")
+    assert live["DestinationConfig"]["OnFailure"] == {"Destination": QUEUE}
