@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -174,7 +175,7 @@ class LambdaApi:
                 kwargs["Marker"] = marker
             page = self._call(
                 f"reading the async configs of {function}",
-                lambda: self.client.list_function_event_invoke_configs(**kwargs),
+                partial(self.client.list_function_event_invoke_configs, **kwargs),
             )
             if page is None:
                 return None
@@ -232,7 +233,7 @@ class LambdaApi:
                     if conflicts >= CONFLICT_ATTEMPTS:
                         raise
                 elif not _propagating(err) or time.monotonic() >= deadline:
-                    raise _with_permission_hint(err)
+                    raise _with_permission_hint(err) from err
                 delay = min(delay * 2, 5.0)
                 log.debug("%s: %s, retrying in %.1fs", what, err.code, delay)
                 time.sleep(delay)

@@ -137,7 +137,10 @@ def _message(error: ValidationError) -> str:
         return _pattern_message(field, instance)
     if error.validator == "oneOf" and field == "qualifier":
         if isinstance(instance, str) and len(instance) > 128:
-            return f"qualifier is {len(instance)} characters long, over the limit of 128"
+            return (
+                f"qualifier is {len(instance)} characters long, over the limit "
+                "of 128"
+            )
         return (
             f"qualifier {_describe(instance)} is not $LATEST, a version number "
             "or an alias name"

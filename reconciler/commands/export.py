@@ -81,7 +81,8 @@ def render_directory(
     by_function: dict[str, list[Live]] = defaultdict(list)
     for config in found:
         by_function[config.identity.function].append(config)
-    files = {out / "eic.yaml": _settings_text(sorted(by_function), regions, account, out)}
+    settings = _settings_text(sorted(by_function), regions, account, out)
+    files = {out / "eic.yaml": settings}
     for function, configs in sorted(by_function.items()):
         entries = [_entry(c, regions[0]) for c in sorted(configs, key=_order)]
         files[out / f"{function}.yaml"] = _config_text(entries, out)
