@@ -199,10 +199,10 @@ class _Once:
 
     def __call__(self, *key: Any) -> Any:
         with self.lock:
-            future = self.results.get(key)
-            mine = future is None
+            mine = key not in self.results
             if mine:
-                future = self.results[key] = Future()
+                self.results[key] = Future()
+            future = self.results[key]
         if mine:
             try:
                 future.set_result(self.compute(*key))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 
 DocPath = tuple[str | int, ...]
+# The pure-Python and libyaml parsers each have their own Mark class.
+Mark = Any
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -70,7 +73,7 @@ class Document:
 class YamlProblem(Exception):
     """Raised inside the builder; turned into a ``Problem`` by ``load``."""
 
-    def __init__(self, message: str, mark: yaml.Mark | None = None) -> None:
+    def __init__(self, message: str, mark: Mark = None) -> None:
         super().__init__(message)
         self.mark = mark
 
@@ -205,7 +208,7 @@ class _EventBuilder:
         self.result: Any = None
         self.documents = 0
         self.constructor = yaml.constructor.SafeConstructor()
-        self.handlers = {
+        self.handlers: dict[type, Callable[[Any], None]] = {
             yaml.ScalarEvent: self._on_scalar,
             yaml.MappingStartEvent: self._on_mapping,
             yaml.SequenceStartEvent: self._on_sequence,
@@ -307,10 +310,10 @@ class _EventBuilder:
             self.result = value
             return
         top = self.stack[-1]
-        if type(top.value) is list:
+        if isinstance(top.value, list):
             top.value.append(value)
             return
-        top.value[top.key] = value
+        top.value[str(top.key)] = value
         self.doc.key_marks[path] = top.key_mark or (1, 1)
         top.key = None
 
@@ -360,14 +363,14 @@ def _plain_tag(value: str) -> str:
     return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
-def _check_tag(tag: str | None, mark: yaml.Mark, *allowed: str) -> None:
+def _check_tag(tag: str | None, mark: Mark, *allowed: str) -> None:
     if tag is not None and tag not in allowed:
         raise YamlProblem(
             f"the tag `{tag}` is not allowed; use plain YAML values", mark
         )
 
 
-def _position(mark: yaml.Mark) -> tuple[int, int]:
+def _position(mark: Mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
