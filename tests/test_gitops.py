@@ -323,3 +323,28 @@ def test_iam_policy_covers_declared_and_owned_functions(eic, configs):
     assert "WriteAsyncConfigs" not in statements
     applied = json.loads(eic("iam-policy", directory).out)
     assert any(s["Sid"] == "WriteAsyncConfigs" for s in applied["Statement"])
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_colour_on_a_terminal_unless_no_color(world, configs, no_color):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    world.load_world(world_of())
+    directory = str(configs(entry("orders-a", 1)))
+    env = {**os.environ, **world.env}
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
+    leader, follower = pty.openpty()
+    subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", directory, "--no-preflight"],
+        env=env, stdout=follower, stderr=subprocess.DEVNULL, timeout=120,
+    )
+    os.close(follower)
+    out = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert "Plan: 1 to create" in out
+    assert ("\033[32m+\033[0m" in out) is not no_color
