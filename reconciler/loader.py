@@ -134,16 +134,36 @@ def _load_settings(
 
 
 def _config_paths(root: Path, problems: list[Problem]) -> list[str]:
-    """Config files below ``root`` in a stable order; symlinked folders skipped."""
-    found = []
-    for folder, dirs, files in os.walk(root, onerror=None, followlinks=False):
+    """Config files below ``root``, in a stable order.
+
+    Symlinked folders are followed (skipping one would turn what it declares
+    into "undeclared", which scope then deletes); a folder reached twice
+    through links is a problem, not an endless walk.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            problems.append(
+                Problem(Location(folder), "is reached twice through symbolic links "
+                        "(a loop?); eic reads every folder once")
+            )
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files + [d for d in dirs if d.endswith(CONFIG_SUFFIXES)]):
-            if name.endswith(CONFIG_SUFFIXES) and not name.startswith("."):
+        named_like_files = [d for d in dirs if _is_config_name(d)]
+        for name in sorted(files + named_like_files):
+            if _is_config_name(name):
                 found.append(os.path.join(folder, name))
-        dirs[:] = [d for d in dirs if not d.endswith(CONFIG_SUFFIXES)]
+        dirs[:] = [d for d in dirs if not _is_config_name(d)]
     settings = str(root / SETTINGS_FILE)
     return [path for path in found if path != settings]
+
+
+def _is_config_name(name: str) -> bool:
+    return name.lower().endswith(CONFIG_SUFFIXES) and not name.startswith(".")
 
 
 def _read(path: str, problems: list[Problem], max_bytes: int):

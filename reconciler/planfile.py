@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.errors import EicError, Location
 from reconciler.loader import ConfigSet
 from reconciler.model import Identity, Settings
-from reconciler.planner import Change, FieldChange, Plan
+from reconciler.planner import Change, FieldChange, Plan, choose_call
 from reconciler.render import identity_json, settings_json
 
 FILE_VERSION = 1
@@ -35,12 +35,19 @@ class StalePlan(EicError):
 
 
 def declared_digest(configs: ConfigSet) -> str:
-    """SHA-256 over every declared config in normal form, in identity order."""
+    """SHA-256 over what the directory says, layout and comments aside.
+
+    Every declared config in normal form, in identity order, and the
+    settings that decide ownership: a `protect` or `scope` added after the
+    plan was made must stop its deletes.
+    """
     rows = [
         [*_identity_row(identity), *desired.settings.normal().as_dict().values()]
         for identity, desired in sorted(configs.desired.items())
     ]
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    owner = configs.settings
+    rules = [sorted(owner.scope), sorted(owner.protect), list(owner.regions)]
+    return hashlib.sha256(json.dumps([rows, rules]).encode()).hexdigest()
 
 
 def _identity_row(identity: Identity) -> list[str]:
@@ -172,6 +179,24 @@ def _change_from(data: dict[str, Any]) -> Change:
         location=Location(data["source"]) if data.get("source") else None,
         last_modified=datetime.fromisoformat(stamp) if stamp else None,
     )
+
+
+def check_follows(plan: Plan, configs: ConfigSet) -> None:
+    """Refuse a plan whose calls do not follow from the configs it names.
+
+    Each change is derived again from the declared config and the live state
+    the plan recorded; a plan signed by a key holder still cannot carry a
+    request that git does not say.
+    """
+    for change in plan.changes:
+        desired = configs.desired.get(change.identity)
+        derived = choose_call(desired.settings if desired else None, change.before)
+        if derived != (change.call, change.request, change.fields):
+            raise StalePlan(
+                f"refusing the saved plan: its {change.call} of "
+                f"{change.identity} in {change.identity.region} does not follow "
+                "from the declared configs; nothing was changed. Make a new plan"
+            )
 
 
 def check_fresh(plan: Plan, live: dict[Identity, tuple[Settings, Any]]) -> None:

@@ -348,3 +348,29 @@ def test_colour_on_a_terminal_unless_no_color(world, configs, no_color):
     os.close(leader)
     assert "Plan: 1 to create" in out
     assert ("\033[32m+\033[0m" in out) is not no_color
+
+
+def test_plan_is_refused_when_protect_changed(eic, world, configs, tmp_path):
+    world.load_world(world_of(configs=[{"function_name": "orders-b", "maximum_retry_attempts": 0}]))
+    directory = configs(entry("orders-a", 1))
+    path = saved_plan(eic, directory, tmp_path)
+    (directory / "eic.yaml").write_text("scope: ['orders-*']\nprotect: [orders-b]\n")
+    world.reset_calls()
+    result = eic("apply", path)
+    assert result.code == 1 and "changed since the plan was made" in result.err
+    assert writes(world) == 0
+
+
+def test_key_holder_cannot_sign_a_request_git_does_not_say(eic, world, configs, tmp_path):
+    world.load_world(world_of())
+    directory = configs(entry("orders-a", 1))
+    path = saved_plan(eic, directory, tmp_path, EIC_PLAN_KEY="k")
+    document = json.loads(Path(path).read_text())
+    document["body"]["changes"][0]["request"]["MaximumRetryAttempts"] = 0
+    eic.monkeypatch.setenv("EIC_PLAN_KEY", "k")
+    document["signature"] = planfile._sign(document["body"])
+    Path(path).write_text(json.dumps(document))
+    world.reset_calls()
+    result = eic("apply", path, EIC_PLAN_KEY="k")
+    assert result.code == 1 and "does not follow from the declared configs" in result.err
+    assert writes(world) == 0

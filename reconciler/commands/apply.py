@@ -90,6 +90,7 @@ def _check_saved(
             f"refusing {path}: the configs in {body['directory']} changed since "
             "the plan was made; nothing was changed. Make a new plan"
         )
+    planfile.check_follows(plan, workspace.configs)
     targets = [change.identity for change in plan.changes]
     for region in {t.region for t in targets} - set(workspace.apis):
         workspace.add_region(region)
