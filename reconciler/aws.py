@@ -143,6 +143,8 @@ class LambdaApi:
     def __init__(self, connection: Connection, region: str) -> None:
         self.region = region
         self.propagation_timeout = connection.propagation_timeout
+        # Set by an interrupted apply: a write then stops retrying.
+        self.stop = threading.Event()
         self.client = connection.client("lambda", region)
         self.limiter = RateLimiter(
             connection.effective_rate(self.client.meta.endpoint_url)
@@ -234,6 +236,8 @@ class LambdaApi:
                         raise
                 elif not _propagating(err) or time.monotonic() >= deadline:
                     raise _with_permission_hint(err) from err
+                if self.stop.is_set():
+                    raise  # a retry is a new call, and none may start now
                 delay = min(delay * 2, 5.0)
                 log.debug("%s: %s, retrying in %.1fs", what, err.code, delay)
                 time.sleep(delay)

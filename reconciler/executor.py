@@ -44,6 +44,8 @@ class Executor:
         self.pool = pool
         self.progress = progress
         self.stop = threading.Event()
+        for api in apis.values():
+            api.stop = self.stop
         self._done = 0
         self._total = 0
         self._lock = threading.Lock()

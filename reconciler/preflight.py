@@ -29,13 +29,14 @@ from reconciler.planner import Change
 
 log = logging.getLogger(__name__)
 
-# What the execution role needs per destination service (Lambda docs).
+# What the execution role needs per destination service (Lambda docs), and
+# on which resource: S3 grants PutObject on the bucket's objects, not on it.
 SEND_ACTIONS = {
-    "sqs": ["sqs:SendMessage"],
-    "sns": ["sns:Publish"],
-    "lambda": ["lambda:InvokeFunction"],
-    "events": ["events:PutEvents"],
-    "s3": ["s3:PutObject", "s3:ListBucket"],
+    "sqs": [("sqs:SendMessage", "")],
+    "sns": [("sns:Publish", "")],
+    "lambda": [("lambda:InvokeFunction", "")],
+    "events": [("events:PutEvents", "")],
+    "s3": [("s3:PutObject", "/*"), ("s3:ListBucket", "")],
 }
 # Preflight is advice: no answer it gets may stop the plan.
 _TRANSPORT_ERRORS = (
@@ -155,11 +156,11 @@ class Preflight:
             log.debug("no role for %s: %s", function, err)
             return None
 
-    def _denied(self, role: str, actions: tuple[str, ...], arn: str) -> str | None:
+    def _denied(self, role: str, action: str, arn: str) -> str | None:
         iam = self.client("iam", "us-east-1")
         try:
             answer = iam.simulate_principal_policy(
-                PolicySourceArn=role, ActionNames=list(actions), ResourceArns=[arn]
+                PolicySourceArn=role, ActionNames=[action], ResourceArns=[arn]
             )
         except botocore.exceptions.ClientError as err:
             return _could_not_check(f"the permissions of {role}", err)
@@ -182,7 +183,11 @@ class Preflight:
         if role is None:
             return None  # the function itself is missing: reported elsewhere
         service = arn.split(":")[2]
-        return self.denied(role, tuple(SEND_ACTIONS[service]), arn)
+        problems = [
+            self.denied(role, action, arn + suffix)
+            for action, suffix in SEND_ACTIONS[service]
+        ]
+        return "; ".join(p for p in problems if p) or None
 
 
 class _Once:

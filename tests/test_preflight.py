@@ -180,7 +180,7 @@ def test_a_caller_that_may_not_simulate_gets_could_not_check():
     with stub, ThreadPoolExecutor(1) as pool:
         check = Preflight(Connection(), {}, pool)
         check.client = lambda service, region: iam
-        message = check.denied("arn:aws:iam::111122223333:role/r", ("sqs:SendMessage",), QUEUE)
+        message = check.denied("arn:aws:iam::111122223333:role/r", "sqs:SendMessage", QUEUE)
     assert message.startswith("could not check the permissions of")
     assert "AccessDenied" in message and "may still succeed" in message
 
@@ -194,3 +194,19 @@ def test_declared_configs_outside_the_scope_are_still_written(eic, world, tmp_pa
     assert "No changes." in eic("plan", directory).out
     live = world.client("lambda").get_function_event_invoke_config(FunctionName="fn-ok")
     assert live["DestinationConfig"]["OnFailure"] == {"Destination": QUEUE}
+
+
+def test_least_privilege_s3_role_is_not_a_warning(eic, world, tmp_path):
+    doc = preflight_world()
+    doc["roles"].append({"name": "s3-only", "policies": [{
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": BUCKET + "/*"},
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": BUCKET},
+        ],
+    }]})
+    doc["functions"].append({"name": "fn-s3", "role": "s3-only"})
+    world.load_world(doc)
+    directory = config_dir(tmp_path, entry("fn-s3", BUCKET))
+    result = eic("plan", directory, "--strict")
+    assert result.code == 0, result.text

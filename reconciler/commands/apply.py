@@ -47,10 +47,10 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 "and --strict; nothing was changed"
             )
         confirm(plan, args.auto_approve, ui)
-        outcomes = execute(workspace, plan, ui)
+        outcomes, interrupted = execute(workspace, plan, ui)
     finally:
         workspace.close()
-    return report(outcomes, plan, ui)
+    return report(outcomes, plan, ui, interrupted)
 
 
 def run_saved(args: argparse.Namespace, ui: Ui) -> int:
@@ -64,10 +64,10 @@ def run_saved(args: argparse.Namespace, ui: Ui) -> int:
         _check_saved(args.target, body, plan, workspace)
         plan_command.show(plan, "text", ui)
         pipeline.refuse_many_deletes(plan, args.max_deletes)
-        outcomes = execute(workspace, plan, ui)
+        outcomes, interrupted = execute(workspace, plan, ui)
     finally:
         workspace.close()
-    return report(outcomes, plan, ui)
+    return report(outcomes, plan, ui, interrupted)
 
 
 def _check_saved(
@@ -109,7 +109,10 @@ def confirm(plan: Plan, auto_approve: bool, ui: Ui) -> None:
             "Review the plan above, then run again with --auto-approve"
         )
     ui.print(f"\nApply these {len(plan.changes)} changes? Only 'yes' is accepted.")
-    answer = input("Enter a value: ").strip()
+    try:
+        answer = input("Enter a value: ").strip()
+    except EOFError:  # Ctrl-D
+        answer = ""
     if answer != "yes":
         raise EicError("apply cancelled; nothing was changed")
 
@@ -117,11 +120,15 @@ def confirm(plan: Plan, auto_approve: bool, ui: Ui) -> None:
 EXIT_INTERRUPTED = 130
 
 
-def execute(workspace: pipeline.Workspace, plan: Plan, ui: Ui) -> list[Outcome]:
+def execute(
+    workspace: pipeline.Workspace, plan: Plan, ui: Ui
+) -> tuple[list[Outcome], bool]:
+    """The outcome of each change, and whether the user interrupted."""
     progress = ui.progress("applying")
     executor = Executor(workspace.apis, workspace.pool, progress)
     with _graceful_stop(executor, ui):
-        return executor.run(plan)
+        outcomes = executor.run(plan)
+    return outcomes, executor.stop.is_set()
 
 
 @contextmanager
@@ -154,7 +161,9 @@ def _graceful_stop(executor: Executor, ui: Ui) -> Iterator[None]:
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def report(outcomes: list[Outcome], plan: Plan, ui: Ui) -> int:
+def report(
+    outcomes: list[Outcome], plan: Plan, ui: Ui, interrupted: bool = False
+) -> int:
     skipped = [o for o in outcomes if o.skipped]
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
@@ -169,7 +178,7 @@ def report(outcomes: list[Outcome], plan: Plan, ui: Ui) -> int:
         f"{sum(1 for c in done if c.action == action)} {word}"
         for action, word in PAST.items()
     )
-    if skipped:
+    if skipped or interrupted:
         ui.print(
             f"Apply interrupted: {counts}; {len(failed)} failed, {len(skipped)} "
             "not started. Run apply again (with a new plan, if you saved one): "
