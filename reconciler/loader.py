@@ -200,11 +200,14 @@ def _load_config_file(path: str, context: _Context, max_bytes: int) -> None:
     broken = _broken_entries(found)
     if None in broken:
         return
-    defaults = doc.data.get("defaults", {})
+    # The file's default region ranks below a function ARN's own region, so
+    # it is not merged into entries like the settings are.
+    defaults = dict(doc.data.get("defaults", {}))
+    file_region = defaults.pop("region", None)
     for index, entry in enumerate(doc.data["configs"]):
         if index not in broken:
             merged = _merge(defaults, entry)
-            _add_entry(doc, ("configs", index), merged, context)
+            _add_entry(doc, ("configs", index), merged, context, file_region)
 
 
 def _broken_entries(problems: list[Problem]) -> set[int | None]:
@@ -223,17 +226,24 @@ def _merge(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """Defaults under an entry, leaf by leaf; the entry's own value wins."""
     merged = dict(defaults)
     for key, value in entry.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        # An entry's `{}` says "none here", so it replaces, not merges.
+        if value and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def _add_entry(doc, path: tuple, entry: dict[str, Any], context: _Context) -> None:
+def _add_entry(
+    doc: yamlsafe.Document,
+    path: tuple,
+    entry: dict[str, Any],
+    context: _Context,
+    file_region: str | None,
+) -> None:
     problems: list[Problem] = []
     resolver = _EntryResolver(doc, path, entry, context.settings, problems)
-    identity = resolver.identity(context.default_region)
+    identity = resolver.identity(file_region, context.default_region)
     settings = resolver.settings(identity)
     context.problems.extend(problems)
     if identity is None or settings is None or problems:
@@ -282,7 +292,9 @@ class _EntryResolver:
             Problem(self.doc.location(where), message, schema.dotted(where))
         )
 
-    def identity(self, default_region: str | None) -> Identity | None:
+    def identity(
+        self, file_region: str | None, environment_region: str | None
+    ) -> Identity | None:
         spelling = self.entry["function_name"]
         ref = names.parse_function(spelling)
         if ref is None:
@@ -293,7 +305,7 @@ class _EntryResolver:
             )
             return None
         qualifier = self._qualifier(ref)
-        region = self._region(ref, default_region)
+        region = self._region(ref, file_region, environment_region)
         account = self._account(ref)
         if qualifier is None or region is None or account is None:
             return None
@@ -311,7 +323,14 @@ class _EntryResolver:
             return None
         return key or ref.qualifier or names.LATEST
 
-    def _region(self, ref: names.FunctionRef, default: str | None) -> str | None:
+    def _region(
+        self,
+        ref: names.FunctionRef,
+        file_region: str | None,
+        environment_region: str | None,
+    ) -> str | None:
+        """design.md's order: the entry's, the ARN's, the file's default, the
+        first managed region, the AWS environment's."""
         given = self.entry.get("region")
         if given and ref.region and given != ref.region:
             self.problem(
@@ -321,7 +340,8 @@ class _EntryResolver:
             )
             return None
         managed = self.dir_settings.regions
-        region = ref.region or given or (managed[0] if managed else default)
+        fallback = managed[0] if managed else environment_region
+        region = given or ref.region or file_region or fallback
         if region is None:
             self.problem(
                 ("function_name",),

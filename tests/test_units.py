@@ -173,3 +173,32 @@ def test_deletes_come_after_creates_and_updates():
         scope=("f*",),
     )
     assert [c.action for c in plan.ordered()] == ["create", "delete"]
+
+
+def test_loader_ranks_an_arn_region_above_the_file_default(tmp_path):
+    from reconciler.loader import load_directory
+
+    (tmp_path / "c.yaml").write_text(
+        "defaults:\n  region: us-east-1\n  destination_config:\n"
+        f"    on_failure: {{destination: '{Q.replace('eu-west-1', 'us-east-1')}'}}\n"
+        "configs:\n"
+        "  - function_name: arn:aws:lambda:eu-west-1:111122223333:function:fn\n"
+        "  - function_name: fn\n    destination_config: {on_failure: {}}\n"
+    )
+    desired = load_directory(str(tmp_path), "ap-south-1").desired
+    by_region = {i.region: d.settings for i, d in desired.items()}
+    assert set(by_region) == {"eu-west-1", "us-east-1"}
+    assert by_region["eu-west-1"].on_failure  # the default destination applies
+    assert by_region["us-east-1"].on_failure is None  # `{}` opts out of it
+
+
+def test_loader_follows_symlinked_folders(tmp_path):
+    from reconciler.loader import load_directory
+
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "t.yaml").write_text("configs:\n  - function_name: fn\n")
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "team").symlink_to(team)
+    assert [i.function for i in load_directory(str(configs), "eu-west-1").desired] == ["fn"]
