@@ -109,12 +109,15 @@ class Connection:
             read_timeout=30,
         )
         session = boto3.session.Session()
-        return session.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint_url,
-            config=config,
-        )
+        try:
+            return session.client(
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint_url,
+                config=config,
+            )
+        except ValueError as err:  # botocore's word for a malformed endpoint
+            raise EicError(f"{err}; check --endpoint-url or AWS_ENDPOINT_URL") from err
 
 
 def is_loopback(url: str) -> bool:
@@ -326,4 +329,4 @@ def connection_error(err: Exception) -> EicError:
             f"cannot reach AWS at {err.kwargs.get('endpoint_url')}: is the "
             "endpoint up (for the sandbox: `eic sandbox`)?"
         )
-    return EicError(f"talking to AWS failed: {err}")
+    return EicError(f"AWS configuration or network problem: {err}")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import EicError, InputError
-from reconciler.ui import Ui
+from reconciler.ui import Ui, annotate
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -37,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep AWS Lambda async-invocation configs in git and make "
         "accounts match them.",
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser, required=True
     )
@@ -47,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_iam_policy(commands)
     _add_sandbox(commands)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"eic {version('eic')}"
+    except PackageNotFoundError:
+        return "eic (not installed)"
 
 
 def _common(sub: argparse.ArgumentParser, aws: bool = True) -> None:
@@ -227,13 +236,14 @@ def _iam_policy(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def _run_sandbox(args: argparse.Namespace, ui: Ui) -> int:
+    from reconciler import sandbox
+
     try:
-        from reconciler import sandbox
-    except ImportError as err:
+        return sandbox.run(args)
+    except ModuleNotFoundError as err:
         raise EicError(
-            f"the sandbox needs moto: pip install 'eic[sandbox]' ({err})"
+            f"the sandbox needs moto ({err}): pip install 'eic[sandbox]'"
         ) from err
-    return sandbox.run(args)
 
 
 def _positive_int(text: str) -> int:
@@ -252,14 +262,14 @@ def _non_negative_int(text: str) -> int:
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
-    if value < 0:
+    if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if value <= 0:
+    if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
 
@@ -288,7 +298,7 @@ def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
     except InputError as err:
         for problem in err.problems:
             ui.error(str(problem))
-            _annotate(problem, ui)
+            annotate(problem.location, problem.message, ui)
         ui.error(f"eic: {len(err.problems)} problem(s) found; nothing was changed.")
         return EXIT_ERROR
     except EicError as err:
@@ -298,6 +308,11 @@ def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
         ui.error("eic: interrupted.")
         return EXIT_INTERRUPTED
     except Exception as err:  # a bug: say so, and show the traceback on --debug
+        if _is_aws_setup_error(err):
+            from reconciler.aws import connection_error
+
+            ui.error(f"eic: {connection_error(err)}")
+            return EXIT_ERROR
         if args.debug:
             raise
         ui.error(
@@ -307,16 +322,12 @@ def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
         return EXIT_ERROR
 
 
-def _annotate(problem, ui: Ui) -> None:
-    """A GitHub Actions annotation, so the error shows on the PR's diff."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    loc = problem.location
-    parts = [f"file={loc.path}"]
-    if loc.line:
-        parts += [f"line={loc.line}", f"col={loc.col or 1}"]
-    message = str(problem.message).replace("%", "%25").replace("\n", "%0A")
-    ui.print(f"::error {','.join(parts)}::{message}")
+def _is_aws_setup_error(err: Exception) -> bool:
+    """A broken profile, config file or credential source: the user's to fix."""
+    botocore_exceptions = sys.modules.get("botocore.exceptions")
+    return botocore_exceptions is not None and isinstance(
+        err, botocore_exceptions.BotoCoreError
+    )
 
 
 def _configure_logging(debug: bool) -> None:

@@ -116,7 +116,8 @@ def _load_settings(
     path = root / SETTINGS_FILE
     if not os.path.lexists(path):
         return DirSettings()
-    doc = _read(str(path), problems, max_bytes)
+    # Every key is optional, so an empty or all-comment eic.yaml is fine.
+    doc = _read(str(path), problems, max_bytes, empty={})
     if doc is None:
         return DirSettings()
     found = schema.check(doc, "settings")
@@ -166,9 +167,11 @@ def _is_config_name(name: str) -> bool:
     return name.lower().endswith(CONFIG_SUFFIXES) and not name.startswith(".")
 
 
-def _read(path: str, problems: list[Problem], max_bytes: int):
+def _read(
+    path: str, problems: list[Problem], max_bytes: int, empty: Any = None
+) -> yamlsafe.Document | None:
     try:
-        return yamlsafe.load(path, max_bytes)
+        return yamlsafe.load(path, max_bytes, empty)
     except yamlsafe.YamlProblem as err:
         problems.append(yamlsafe.problem_from(path, err))
         return None

@@ -28,6 +28,7 @@ from reconciler.render import identity_json, settings_json
 
 FILE_VERSION = 1
 KEY_VARIABLE = "EIC_PLAN_KEY"
+_REQUIRED = {"directory", "account", "regions", "declared_digest", "changes"}
 
 
 class StalePlan(EicError):
@@ -58,6 +59,11 @@ def _identity_row(identity: Identity) -> list[str]:
 
 
 def save(path: str, plan: Plan, configs: ConfigSet, directory: str) -> None:
+    if Path(path).exists() and not _looks_like_plan(path):
+        raise EicError(
+            f"refusing to write the plan over {path}, which is not an eic plan "
+            "file; choose another --out"
+        )
     body = {
         "eic_plan": FILE_VERSION,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -75,6 +81,13 @@ def save(path: str, plan: Plan, configs: ConfigSet, directory: str) -> None:
         Path(path).write_text(json.dumps(document, indent=1) + "\n")
     except OSError as err:
         raise EicError(f"cannot write the plan file {path}: {err.strerror}") from err
+
+
+def _looks_like_plan(path: str) -> bool:
+    try:
+        return "eic_plan" in json.loads(Path(path).read_text()).get("body", {})
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _change_json(change: Change) -> dict[str, Any]:
@@ -117,14 +130,20 @@ def load(path: str) -> dict[str, Any]:
     try:
         document = json.loads(Path(path).read_text())
         body, signature = document["body"], document["signature"]
+        if not isinstance(body, dict):
+            raise TypeError("its body is not an object")
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise EicError(
-            f"{path} is not an eic plan file ({err}); make one with "
+            f"{path} is not an eic plan file; make one with "
             "`eic plan DIR --out PLANFILE`"
         ) from err
     _verify(path, body, signature)
-    if body.get("eic_plan") != FILE_VERSION:
-        raise EicError(f"{path} was written by another eic version; plan again")
+    missing = _REQUIRED - set(body)
+    if body.get("eic_plan") != FILE_VERSION or missing:
+        raise EicError(
+            f"{path} was written by another eic version (or lacks "
+            f"{', '.join(sorted(missing)) or 'nothing'}); make a new plan"
+        )
     return body
 
 

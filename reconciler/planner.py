@@ -183,6 +183,8 @@ def _deletes(
         if protected:
             spared.append((identity, protected))
             continue
+        if live.settings.normal() == NORMAL_DEFAULT:
+            continue  # deleting it would leave the function behaving the same
         deletes.append(_delete(live, pattern))
     return deletes, spared
 

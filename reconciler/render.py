@@ -22,11 +22,12 @@ CALL_LABEL = {"put": "Put", "update": "Update", "delete": "Delete"}
 
 
 def summary_line(plan: Plan) -> str:
+    errors = f" {len(plan.errors)} could not be planned." if plan.errors else ""
     if not plan.changes:
-        return "No changes."
+        return ("No changes to the rest." + errors) if errors else "No changes."
     return (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to "
-        f"update, {plan.count('delete')} to delete."
+        f"update, {plan.count('delete')} to delete.{errors}"
     )
 
 
@@ -170,7 +171,10 @@ def markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
         "| | config | region | call | changes | why |",
         "|---|---|---|---|---|---|",
     ]
-    rows += [_markdown_row(c) for c in plan.ordered()]
+    # Deletes first: if the table must be cut, the rows a reviewer most
+    # needs to see are the ones that stay.
+    deletes_first = sorted(plan.ordered(), key=lambda c: c.action != "delete")
+    rows += [_markdown_row(c) for c in deletes_first]
     if not plan.changes:
         rows = []
     return _fit(head, rows + _markdown_tail(plan), limit, len(plan.changes))

@@ -177,7 +177,10 @@ def _type_message(field: str, wanted: Any, instance: Any) -> str:
 
 def _describe(instance: Any) -> str:
     if isinstance(instance, bool):
-        return f"the boolean {str(instance).lower()}"
+        return (
+            f"the boolean {str(instance).lower()} (YAML reads yes, no, on, off, "
+            "true and false so; quote it if you meant text)"
+        )
     if isinstance(instance, float):
         return f"the decimal {instance!r}"
     if isinstance(instance, str):

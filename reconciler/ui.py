@@ -12,6 +12,8 @@ import threading
 import time
 from typing import TextIO
 
+from reconciler.errors import Location
+
 
 class Ui:
     def __init__(
@@ -83,3 +85,18 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def annotate(location: Location, message: str, ui: Ui) -> None:
+    """A GitHub Actions annotation, so the error shows on the PR's diff."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    parts = [f"file={location.path}"]
+    if location.line:
+        parts += [f"line={location.line}", f"col={location.col or 1}"]
+    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    ui.print(f"::error {','.join(parts)}::{text}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable
 from functools import lru_cache
@@ -140,13 +141,18 @@ def _os_reason(err: OSError) -> str:
     return f"cannot be read: {err.strerror or err}"
 
 
-def load(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def load(
+    path: str, max_bytes: int = DEFAULT_MAX_BYTES, empty: Any = None
+) -> Document:
     """Load one YAML file holding exactly one document.
 
     Raises ``YamlProblem`` (with a mark where known) for anything that is not
-    a plain YAML document.
+    a plain YAML document. A file with no document is refused unless
+    ``empty`` says what it stands for.
     """
     text = read_text(path, max_bytes)
+    if empty is not None and _holds_nothing(text):
+        return Document(path, empty)
     if not text.strip():
         raise YamlProblem("is empty; a config file needs a `configs:` list")
     if "\t" in text:
@@ -154,6 +160,11 @@ def load(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     doc = Document(path, None)
     doc.data = _parse(text, doc)
     return doc
+
+
+def _holds_nothing(text: str) -> bool:
+    lines = (line.strip() for line in text.splitlines())
+    return all(not line or line.startswith("#") or line == "---" for line in lines)
 
 
 def _refuse_tab_indent(text: str) -> None:
@@ -342,6 +353,13 @@ class _EventBuilder:
         if tag in _TEXT_TAGS:
             return event.value
         _check_tag(tag, event.start_mark, *_SCALAR_TAGS)
+        if tag == "tag:yaml.org,2002:int" and not _DECIMAL.match(event.value):
+            raise YamlProblem(
+                f"`{event.value}` is a YAML 1.1 number form (octal, hex, binary, "
+                "base 60 or with _) that reads differently in other tools; write "
+                "a plain decimal number, or quote it if it is text",
+                event.start_mark,
+            )
         node = yaml.ScalarNode(tag, event.value)
         if tag == "tag:yaml.org,2002:float":
             self.doc.has_float = True
@@ -352,6 +370,7 @@ class _EventBuilder:
 
 
 _RESOLVER = yaml.resolver.Resolver()
+_DECIMAL = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 
 
 @lru_cache(maxsize=65536)

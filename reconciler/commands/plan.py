@@ -8,7 +8,7 @@ import os
 from reconciler import pipeline, planfile, render
 from reconciler.errors import EicError
 from reconciler.planner import Plan
-from reconciler.ui import Ui
+from reconciler.ui import Ui, annotate
 
 EXIT_CHANGES = 2
 
@@ -57,18 +57,19 @@ def show(plan: Plan, output: str, ui: Ui) -> None:
         ui.print(render.text(plan, colour=ui.colour))
     for error in plan.errors:
         ui.error(f"error: {error.location}: {error.message}")
+        annotate(error.location, error.message, ui)
     if output != "text":
         for warning in plan.warnings:
             ui.error(f"warning: {warning}")
-    _append_job_summary(plan)
+    _append_job_summary(plan, ui)
 
 
-def _append_job_summary(plan: Plan) -> None:
+def _append_job_summary(plan: Plan, ui: Ui) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if os.environ.get("GITHUB_ACTIONS") != "true" or not summary:
         return
     try:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(render.markdown(plan) + "\n")
-    except OSError as err:
-        raise EicError(f"cannot append to GITHUB_STEP_SUMMARY: {err}") from err
+    except OSError as err:  # the plan itself is done; only the summary failed
+        ui.warn(f"cannot append the plan to GITHUB_STEP_SUMMARY: {err.strerror}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from reconciler import loader
-from reconciler.ui import Ui
+from reconciler.ui import Ui, plural
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -14,8 +14,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         loader.environment_region(),
         max_bytes=args.max_file_size or loader.yamlsafe.DEFAULT_MAX_BYTES,
     )
-    ui.print(
-        f"{args.directory}: {len(configs.desired)} configs in {configs.files} "
-        "files are valid."
-    )
+    configs_text = plural(len(configs.desired), "config")
+    files_text = plural(configs.files, "file")
+    ui.print(f"{args.directory}: {configs_text} in {files_text}, all valid.")
     return 0
