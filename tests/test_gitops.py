@@ -374,3 +374,13 @@ def test_key_holder_cannot_sign_a_request_git_does_not_say(eic, world, configs, 
     result = eic("apply", path, EIC_PLAN_KEY="k")
     assert result.code == 1 and "does not follow from the declared configs" in result.err
     assert writes(world) == 0
+
+
+def test_plan_out_never_overwrites_a_config_file(eic, world, configs):
+    world.load_world(world_of())
+    directory = configs(entry("orders-a", 1))
+    target = directory / "orders.yaml"
+    before = target.read_text()
+    result = eic("plan", str(directory), "--out", str(target))
+    assert result.code == 1 and "not an eic plan file" in result.err
+    assert target.read_text() == before

@@ -202,3 +202,37 @@ def test_loader_follows_symlinked_folders(tmp_path):
     configs.mkdir()
     (configs / "team").symlink_to(team)
     assert [i.function for i in load_directory(str(configs), "eu-west-1").desired] == ["fn"]
+
+
+def test_owned_config_at_all_defaults_is_not_deleted():
+    plan = _plan(live=[Live(_qualified("live"), Settings(2))], scope=("f*",))
+    assert plan.changes == ()
+
+
+def test_summary_line_counts_what_could_not_be_planned():
+    from reconciler.render import summary_line
+
+    other = Identity("eu-west-1", "111122223333", "gone", "$LATEST")
+    plan = _plan(desired=[Desired(other, Settings(1), HERE)], missing=[("eu-west-1", "gone")])
+    assert summary_line(plan) == "No changes to the rest. 1 could not be planned."
+
+
+@pytest.mark.parametrize("text", ["010", "0x2", "0b1", "1_0", "1:00"])
+def test_yaml_1_1_number_forms_are_refused(tmp_path, text):
+    from reconciler.errors import InputError
+    from reconciler.loader import load_directory
+
+    (tmp_path / "c.yaml").write_text(
+        f"configs:\n  - function_name: fn\n    maximum_retry_attempts: {text}\n"
+    )
+    with pytest.raises(InputError) as raised:
+        load_directory(str(tmp_path), "eu-west-1")
+    assert "plain decimal number" in str(raised.value.problems[0])
+
+
+def test_empty_eic_yaml_is_no_settings(tmp_path):
+    from reconciler.loader import load_directory
+
+    (tmp_path / "eic.yaml").write_text("# settings come later\n")
+    (tmp_path / "c.yaml").write_text("configs: []\n")
+    assert load_directory(str(tmp_path), "eu-west-1").settings.scope == ()
