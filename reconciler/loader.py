@@ -95,8 +95,9 @@ def load_directory(
     """
     root = Path(directory)
     if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
         where = Location(directory)
-        raise InputError([Problem(where, "is not a directory of config files")])
+        raise InputError([Problem(where, f"{what}; give the configs directory")])
     problems: list[Problem] = []
     settings = _load_settings(root, problems, max_bytes)
     configs = ConfigSet(settings)

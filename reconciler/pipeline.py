@@ -12,7 +12,7 @@ from reconciler import aws, live, loader, planner
 from reconciler.errors import EicError
 from reconciler.loader import ConfigSet
 from reconciler.preflight import Preflight
-from reconciler.ui import Ui
+from reconciler.ui import Ui, plural
 
 
 @dataclass
@@ -93,9 +93,10 @@ def refuse_emptying(configs: ConfigSet, plan: planner.Plan) -> None:
     if configs.desired or not deletes:
         return
     raise EicError(
-        f"refusing to plan: the directory declares no configs, and the plan "
-        f"would delete all {deletes} configs that `scope` owns. Check the path; "
-        "if removing them all is what you want, pass --allow-empty"
+        f"refusing: the directory declares no configs, so the plan would "
+        f"delete every config that `scope` owns ({plural(deletes, 'config')}). "
+        "Check the path; if removing them all is what you want, pass "
+        "--allow-empty"
     )
 
 

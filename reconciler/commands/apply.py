@@ -56,7 +56,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 def run_saved(args: argparse.Namespace, ui: Ui) -> int:
     body = planfile.load(args.target)
     options = pipeline.options_from(args)
-    configs = pipeline.load(body["directory"], options)
+    directory = body["directory"]
+    if not os.path.isdir(directory):
+        raise EicError(
+            f"the plan was made from the configs directory `{directory}`, which "
+            "is not here; run apply from the folder where plan ran"
+        )
+    configs = pipeline.load(directory, options)
     workspace = pipeline.Workspace(configs, options, ui)
     try:
         workspace.connect()

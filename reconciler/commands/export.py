@@ -38,6 +38,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     regions = tuple(args.region or [loader.environment_region() or ""])
     if not all(regions):
         raise EicError("no region: pass --region or set AWS_REGION")
+    for region in regions:
+        if not _REGION.match(region):
+            raise EicError(f"`{region}` is not an AWS region name like eu-west-1")
     patterns = args.function or ["*"]
     account = aws.caller_account(connection, regions[0])
     with ThreadPoolExecutor(max_workers=options.max_workers) as pool:
@@ -50,6 +53,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         f"Check with `eic plan {args.out}`."
     )
     return 0
+
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
 
 
 def _read(
@@ -85,8 +91,14 @@ def render_directory(
     files = {out / "eic.yaml": settings}
     for function, configs in sorted(by_function.items()):
         entries = [_entry(c, regions[0]) for c in sorted(configs, key=_order)]
-        files[out / f"{function}.yaml"] = _config_text(entries, out)
+        files[out / _file_name(function)] = _config_text(entries, out)
     return files
+
+
+def _file_name(function: str) -> str:
+    # A function called `eic` must not overwrite eic.yaml; no function name
+    # holds a dot, so this name is free.
+    return "eic.function.yaml" if function == "eic" else f"{function}.yaml"
 
 
 def _order(config: Live) -> tuple:

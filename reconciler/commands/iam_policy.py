@@ -12,6 +12,7 @@ import json
 import re
 
 from reconciler import loader
+from reconciler.errors import EicError
 from reconciler.loader import ConfigSet
 from reconciler.ui import Ui
 
@@ -31,6 +32,8 @@ _CHARACTER_CLASS = re.compile(r"\[[^\]]*\]")
 def run(args: argparse.Namespace, ui: Ui) -> int:
     region = loader.environment_region()
     configs = loader.load_directory(args.directory, region)
+    if args.account and not (args.account.isdigit() and len(args.account) == 12):
+        raise EicError(f"--account `{args.account}` is not a 12-digit account ID")
     account = configs.settings.account or args.account or "*"
     if account == "*":
         ui.warn("no account in eic.yaml or --account: the policy uses `*`")
