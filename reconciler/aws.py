@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 AWS_REQUESTS_PER_SECOND = 15.0
 PAGE_SIZE = 50
 # botocore's "standard" retry mode backs off on throttling and 5xx; eight
-# attempts keep a run alive through a burst of faults (about 1 in 100,000
+# attempts keep a run alive through a burst of faults (about 1 in 400,000
 # calls still fails at a 20% fault rate, against 1 in 125 with 3 attempts).
 MAX_ATTEMPTS = 8
 CONFLICT_ATTEMPTS = 8
