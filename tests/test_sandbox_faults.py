@@ -126,6 +126,12 @@ BAD_SETTINGS = [
     ({"fault_operations": "ListFunctions"}, "fault_operations: must be a list"),
     ({"fault_operations": ["list_functions"]}, "fault_operations[0]: must be"),
     ({"fail_next": [{"operation": "GetAlias"}]}, "fail_next[0]: must be an object"),
+    ({"fail_next": [7]}, "fail_next[0]: must be an object"),
+    ({"fail_next": ["GetAlias"]}, "fail_next[0]: 'GetAlias' is not OPERATION:CODE"),
+    ({"fail_next": ["GetAlias:drop:x"]}, "fail_next[0]: 'GetAlias:drop:x' is not"),
+    ({"fail_next": ["GetAlias:Boom"]}, "fail_next[0].code: must be one of"),
+    ({"fail_next": ["GetAlias:drop:0"]}, "fail_next[0].count: must be 1 or more"),
+    ({"fail_next": ["get_alias:drop"]}, "fail_next[0].operation: must be"),
     (
         {"fail_next": [{"operation": "GetAlias", "code": "Boom"}]},
         "fail_next[0].code: must be one of TooManyRequestsException",
@@ -202,6 +208,7 @@ def test_flags_set_the_settings_that_delete_returns_to() -> None:
         (["--fault", "throttle=2"], "--fault (faults.throttle): must be from 0 to 1"),
         (["--rate-limit", "-3"], "--rate-limit (rate_limit): must be a number"),
         (["--fail-next", "GetAlias:Oops"], "--fail-next (fail_next[0].code)"),
+        (["--fail-next", "GetAlias"], "--fail-next (fail_next[0]): 'GetAlias' is not"),
         (["--fault", "drop"], "is not KIND=RATE"),
     ],
 )
@@ -441,6 +448,31 @@ def test_fail_next_fails_exactly_once_then_succeeds(
     put(lam, MaximumRetryAttempts=2)
     assert world.settings()["fail_next"] == []
     assert world.stats()["faults"]["conflict"] == 1
+
+
+def test_fail_next_takes_the_flag_spelling_too(lam: Any, world: SandboxHandle) -> None:
+    shown = world.settings(
+        fail_next=[
+            "GetAlias:TooManyRequestsException",
+            {"operation": "ListAliases", "code": "drop"},
+            "GetAlias:ServiceException:2",
+        ]
+    )
+    assert shown["fail_next"] == [
+        {"operation": "GetAlias", "code": "TooManyRequestsException", "count": 1},
+        {"operation": "ListAliases", "code": "drop", "count": 1},
+        {"operation": "GetAlias", "code": "ServiceException", "count": 2},
+    ]
+
+    def get_alias() -> Any:
+        return lam.get_alias(FunctionName="fn", Name="live")
+
+    assert [outcome(get_alias) for _ in range(4)] == [
+        "429 TooManyRequestsException",
+        "500 ServiceException",
+        "500 ServiceException",
+        "ok",
+    ]
 
 
 def test_fail_next_entries_are_used_in_order(lam: Any, world: SandboxHandle) -> None:

@@ -64,7 +64,6 @@ def add_behaviour_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fail-next",
         action="append",
-        type=_fail_next,
         metavar="OPERATION:CODE[:COUNT]",
         help="fail the next COUNT (1) requests of OPERATION with CODE "
         "(TooManyRequestsException, ServiceException, ResourceConflictException "
@@ -87,16 +86,6 @@ def _fault(text: str) -> tuple[str, float]:
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"{text!r} is not KIND=RATE, e.g. drop=0.05")
-
-
-def _fail_next(text: str) -> dict[str, Any]:
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or (len(parts) == 3 and not parts[2].isdigit()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not OPERATION:CODE[:COUNT]")
-    entry: dict[str, Any] = {"operation": parts[0], "code": parts[1]}
-    if len(parts) == 3:
-        entry["count"] = int(parts[2])
-    return entry
 
 
 _SIMPLE_FLAGS = (
@@ -125,6 +114,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.fault_operation:
         changes["fault_operations"] = list(args.fault_operation)
     if args.fail_next:
+        # Passed as spelled: the setting parses OPERATION:CODE[:COUNT] itself.
         changes["fail_next"] = list(args.fail_next)
     try:
         return Settings().updated(changes)

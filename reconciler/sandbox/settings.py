@@ -2,7 +2,8 @@
 
 This is the one place for knobs that change how AWS requests are answered
 rather than what state they see: added latency, Lambda's request-rate
-quota, injected faults (by rate and seed, or one-shot with ``fail_next``)
+quota, injected faults (by rate and seed, or one-shot with ``fail_next``,
+whose entries are objects or the --fail-next spelling OPERATION:CODE[:COUNT])
 and the IAM propagation window. ``eic sandbox`` flags set the same knobs at
 start-up; those values are what DELETE /_eic/settings goes back to.
 
@@ -151,13 +152,20 @@ def _operation(where: str, name: Any) -> str:
 
 def _fail_next(key: str, value: Any) -> tuple[FailNext, ...]:
     if not isinstance(value, list):
-        raise SettingsError(key, "must be a list of {operation, code, count}")
+        raise SettingsError(
+            key, "must be a list of {operation, code, count} or OPERATION:CODE[:COUNT]"
+        )
     return tuple(_fail_entry(f"{key}[{i}]", entry) for i, entry in enumerate(value))
 
 
 def _fail_entry(where: str, entry: Any) -> FailNext:
+    if isinstance(entry, str):
+        entry = _fail_spelling(where, entry)
     if not isinstance(entry, Mapping) or not {"operation", "code"} <= set(entry):
-        raise SettingsError(where, "must be an object with operation and code")
+        raise SettingsError(
+            where,
+            "must be an object with operation and code, or OPERATION:CODE[:COUNT]",
+        )
     extra = sorted(set(entry) - _FAIL_KEYS)
     if extra:
         known = ", ".join(sorted(_FAIL_KEYS))
@@ -171,6 +179,17 @@ def _fail_entry(where: str, entry: Any) -> FailNext:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise SettingsError(f"{where}.count", f"must be 1 or more; got {count!r}")
     return FailNext(operation, code, count)
+
+
+def _fail_spelling(where: str, text: str) -> dict[str, Any]:
+    """OPERATION:CODE[:COUNT], as --fail-next spells an entry."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not parts[2].isdigit()):
+        raise SettingsError(where, f"{text!r} is not OPERATION:CODE[:COUNT]")
+    entry: dict[str, Any] = {"operation": parts[0], "code": parts[1]}
+    if len(parts) == 3:
+        entry["count"] = int(parts[2])
+    return entry
 
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
