@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from fixtures_sandbox import (
     DUMMY_ENV,
@@ -654,6 +656,49 @@ def test_destinations_made_through_the_api_propagate_too(
     time.sleep(max(0.0, made + WINDOW - time.monotonic()))
     new = [arn for arn, _ in makers]
     assert refusals(lam, new) == [None] * len(new)
+
+
+# --- Unknown regions -----------------------------------------------------------
+
+
+def retrying_client(world: SandboxHandle, service: str, region: str) -> Any:
+    """A client that retries as botocore does by default, unlike world.client."""
+    return boto3.session.Session().client(
+        service,
+        region_name=region,
+        endpoint_url=world.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("lambda", "list_functions", "InvalidSignatureException"),
+        ("sns", "list_topics", "SignatureDoesNotMatch"),
+    ],
+)
+@pytest.mark.parametrize("region", ["EU", "eu-west-99"])
+def test_a_request_for_an_unknown_region_is_refused_once_not_retried(
+    world: SandboxHandle, service: str, call: str, code: str, region: str
+) -> None:
+    # AWS refuses a credential scoped to a region it does not have (a 403).
+    client = retrying_client(world, service, region)
+    with pytest.raises(ClientError) as caught:
+        getattr(client, call)()
+    answer = caught.value.response
+    assert (answer["ResponseMetadata"]["HTTPStatusCode"], answer["Error"]) == (
+        403,
+        {
+            "Code": code,
+            "Message": f"Credential should be scoped to a valid region, not '{region}'.",
+            **({"Type": "Sender"} if service == "sns" else {}),
+        },
+    )
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 0
+    assert sum(world.calls().values()) == 1
 
 
 # --- Stats ---------------------------------------------------------------------

@@ -17,7 +17,8 @@ Every request takes one of three ways:
   Lambda's list operations are cut into pages as AWS cuts them (``paging``).
 
 AWS requests pass ``_answer``: counted; then the front door decides, before
-anything can change state, whether Lambda's rate quota (``quota``) or an
+anything can change state, whether the request is signed for a region AWS
+does not have (``regions``), or Lambda's rate quota (``quota``) or an
 injected fault (``faults``) refuses the request; then the added latency is
 slept, outside the lock so that concurrent clients wait together; only then
 is the request dispatched, under one lock, so that a world load never
@@ -49,6 +50,7 @@ from .operations import RestOperations, Scope, operation_name, signing_scope
 from .propagation import Propagation, created_destination, world_destinations
 from .protocols import aws_error, protocol_of
 from .quota import Quota
+from .regions import is_known
 from .seeding import reset_all, seed
 from .settings import Settings, SettingsError
 from .simulate import simulate_principal_policy
@@ -157,6 +159,8 @@ class SandboxApp:
         self, request: Request, operation: str, scope: Scope
     ) -> tuple[ApiError | None, str | None]:
         """A refusal decided before dispatch, and the fault drawn, if any."""
+        if not is_known(scope.region, scope.service):
+            return _unknown_region(request, scope), None
         if scope.service == "lambda":
             wait = self.quota.wait((self.account, scope.region))
             if wait:
@@ -321,6 +325,17 @@ class SandboxApp:
             except SettingsError as error:
                 return admin_error(str(error))
         return json_response(self._current().as_dict())
+
+
+def _unknown_region(request: Request, scope: Scope) -> ApiError:
+    # AWS refuses a credential scoped to a region it does not have as a bad
+    # signature: a 403 that botocore does not retry. moto would raise a
+    # KeyError for such a region instead.
+    protocol = protocol_of(request, scope.service)
+    json_like = protocol in ("json", "rest-json")
+    code = "InvalidSignatureException" if json_like else "SignatureDoesNotMatch"
+    message = f"Credential should be scoped to a valid region, not '{scope.region}'."
+    return ApiError(code, message, 403)
 
 
 def _close_without_answer(request: Request) -> NoReturn:
