@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -973,6 +974,13 @@ def test_loading_a_world_replaces_all_state(world: SandboxHandle) -> None:
     assert world.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
+ALLOW_ALL = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
 BAD_WORLDS = [
     pytest.param({"unknown": 1}, "Additional properties", id="unknown-key"),
     pytest.param({"account": 111122223333}, "world.account", id="account-not-string"),
@@ -1043,6 +1051,65 @@ BAD_WORLDS = [
     ),
     pytest.param("functions: [", "not valid YAML", id="yaml-syntax"),
     pytest.param("- just a list", "a mapping", id="not-a-mapping"),
+    pytest.param(
+        {"roles": [{"name": "r", "policies": [{"Statement": [ALLOW_ALL]}]}]},
+        "world.roles[0].policies[0]: 'Version' is a required property",
+        id="policy-without-version",
+    ),
+    pytest.param(
+        {
+            "roles": [
+                {"name": "r", "policies": [policy({**ALLOW_ALL, "Resource": "q"})]}
+            ]
+        },
+        "world.roles[0].policies[0]: Resource q must be in ARN format",
+        id="policy-moto-refuses",
+    ),
+    pytest.param(
+        {"region": "eu-west-9"},
+        "world.region: eu-west-9 is not an AWS region",
+        id="world-region",
+    ),
+    pytest.param(
+        {"region": "eu-west-9", "queues": ["q"]},
+        # One problem: the queue's region is the world's, reported once.
+        'invalid world:\\n  world.region: eu-west-9 is not an AWS region"}',
+        id="world-region-once",
+    ),
+    pytest.param(
+        {"functions": [{"name": "f", "region": "eu-west-9"}]},
+        "world.functions[0]: lambda is not offered in region eu-west-9",
+        id="function-region",
+    ),
+    pytest.param(
+        {"queues": [{"name": "q", "region": "eu-west-9"}]},
+        "world.queues[0]: sqs is not offered in region eu-west-9",
+        id="queue-region",
+    ),
+    pytest.param(
+        {"queues": ["q", "bad queue"]},
+        "world.queues[1]: 'bad queue' is not 1 to 80 letters",
+        id="queue-name",
+    ),
+    pytest.param(
+        {"topics": ["t!"]}, "world.topics[0]: 't!' is not 1 to 256", id="topic-name"
+    ),
+    pytest.param(
+        {"buses": ["a/b"]}, "world.buses[0]: 'a/b' is not 1 to 256", id="bus-name"
+    ),
+    pytest.param(
+        {"buckets": ["B"]}, "world.buckets[0]: 'B' is not 3 to 63", id="bucket-name"
+    ),
+    pytest.param(
+        {"buses": ["default", "b", "default", "b"]},
+        "world.buses[3]: bus b in eu-west-1 is already declared at world.buses[1]",
+        id="bus-twice",
+    ),
+    pytest.param(
+        {"buckets": ["bkt", {"name": "bkt", "region": "us-east-1"}]},
+        "world.buckets[1]: bucket bkt is already declared at world.buckets[0]",
+        id="bucket-twice",
+    ),
 ]
 
 
@@ -1057,6 +1124,48 @@ def test_an_invalid_world_is_refused_with_a_reason(
     assert fragment in caught.value.body
     # A refused world leaves the previous state alone.
     world.client("lambda").get_function(FunctionName="fn")
+
+
+def test_a_refused_world_leaves_every_kind_of_state_alone(
+    world: SandboxHandle,
+) -> None:
+    world.load_world(FULL_WORLD_YAML)
+    refused_world = {
+        "roles": [{"name": "r", "policies": [policy({**ALLOW_ALL, "Action": "x"})]}],
+        "functions": [{"name": "f", "role": "r"}],
+    }
+    with pytest.raises(SandboxAdminError) as caught:
+        world.load_world(refused_world)
+    assert caught.value.status == 400
+    assert "world.roles[0].policies[0]: Actions/Conditions must be prefaced" in (
+        caught.value.body
+    )
+    lam = world.client("lambda")
+    names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    assert names == {"orders-ingest"}
+    got = lam.get_function_event_invoke_config(FunctionName="orders-ingest:live")
+    assert got["MaximumRetryAttempts"] == 0
+    world.client("iam").get_role(RoleName="orders-exec")
+    assert world.client("sqs").get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+
+
+def test_seeding_that_fails_anyway_leaves_the_sandbox_empty_and_says_so() -> None:
+    # Every world the checks pass should seed; to fail seeding, hand seed()
+    # a world the checks never saw, in this process's own moto.
+    from moto.awslambda.utils import get_backend
+
+    from reconciler.sandbox.seeding import SeedingError, seed
+    from reconciler.sandbox.store import ConfigStore
+    from reconciler.sandbox.world import Placed, check_world
+
+    store = ConfigStore()
+    good = check_world({"functions": [{"name": "f"}]}, ACCOUNT)
+    seed(good, store)
+    assert [f.function_name for f in get_backend(ACCOUNT, REGION).list_functions()]
+    unchecked = replace(good, queues=[Placed("bad queue", REGION)])
+    with pytest.raises(SeedingError, match="seeding failed, the sandbox is now empty"):
+        seed(unchecked, store)
+    assert get_backend(ACCOUNT, REGION).list_functions() == []
 
 
 def test_a_large_world_loads_in_seconds(world: SandboxHandle) -> None:

@@ -9,6 +9,9 @@ Every request takes one of three ways:
   state, 400 with the reasons when invalid) and ``DELETE world`` (empty);
   ``GET settings``, ``POST settings`` (a JSON object of changes) and
   ``DELETE settings`` (back to the values the sandbox started with).
+  An invalid world leaves the state as it was; a world that passes every
+  check but still fails to seed (a sandbox bug) is a 500, and leaves the
+  sandbox empty.
 - ``/2019-09-25/functions/{name}/event-invoke-config...``: answered by
   ``AsyncConfigApi``, because stock moto gets this API wrong; so is
   iam:SimulatePrincipalPolicy (``simulate``), which moto lacks.
@@ -51,7 +54,7 @@ from .propagation import Propagation, created_destination, world_destinations
 from .protocols import aws_error, protocol_of
 from .quota import Quota
 from .regions import is_known
-from .seeding import reset_all, seed
+from .seeding import SeedingError, reset_all, seed
 from .settings import Settings, SettingsError
 from .simulate import simulate_principal_policy
 from .stats import Stats
@@ -109,8 +112,12 @@ class SandboxApp:
         """Replace all state by the world; WorldError when it is invalid."""
         world = check_world(document, self.account)
         with self._lock:
-            self.iam_checks = False
-            summary = seed(world, self.store)
+            try:
+                summary = seed(world, self.store)
+            except SeedingError:
+                self.iam_checks = False  # the sandbox is empty now
+                self.propagation.reset()
+                raise
             self.iam_checks = world.iam_checks
             self.propagation.reset(world_destinations(world))
         log.debug("world loaded: %s", summary)
@@ -290,6 +297,8 @@ class SandboxApp:
         try:
             document = parse_world(request.get_data(as_text=True))
             return json_response(self.load_world(document))
+        except SeedingError as error:
+            return admin_error(str(error), 500)
         except WorldError as error:
             return admin_error(str(error))
 

@@ -3,6 +3,11 @@
 Seeding calls moto's backends in-process rather than over HTTP so that a
 world of thousands of functions loads in seconds. Seeded configs skip the
 destination checks a Put makes, but get a LastModified like any other.
+
+Everything moto could refuse is checked before the old state is reset:
+``check_world`` covers regions and names, ``seeding_problems`` the role
+policies (with moto's own validator). Should seeding still fail, the
+sandbox is left empty, never half-seeded, and the error says so.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import zipfile
 from functools import cache
 
 from moto.awslambda.utils import get_backend
 from moto.events.models import events_backends
 from moto.iam.models import iam_backends
+from moto.iam.policy_validation import IAMPolicyDocumentValidator
 from moto.moto_api._internal.models import moto_api_backend
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
@@ -25,7 +32,9 @@ from .errors import WorldError
 from .lambdas import MOTO_ERRORS
 from .names import partition
 from .store import ConfigStore
-from .world import DEFAULT_ROLE, FunctionSpec, World
+from .world import DEFAULT_ROLE, FunctionSpec, World, invalid_world
+
+log = logging.getLogger(__name__)
 
 _LAMBDA_TRUST = json.dumps(
     {
@@ -47,19 +56,44 @@ def reset_all(store: ConfigStore) -> None:
     store.clear()
 
 
+class SeedingError(WorldError):
+    """Seeding failed after the old state was reset: the sandbox is empty."""
+
+
+def seeding_problems(world: World) -> list[str]:
+    """What moto would refuse in a checked world: role policies it cannot load."""
+    problems = []
+    for index, policies in enumerate(world.roles.values()):
+        for number, policy in enumerate(policies):
+            try:
+                IAMPolicyDocumentValidator(json.dumps(policy)).validate()
+            except MOTO_ERRORS as error:
+                where = f"world.roles[{index}].policies[{number}]"
+                problems.append(f"{where}: {_moto_message(error)}")
+    return problems
+
+
 def seed(world: World, store: ConfigStore) -> dict[str, int]:
-    """Replace all sandbox state by the world; the caller serialises requests."""
+    """Replace all sandbox state by the world; the caller serialises requests.
+
+    WorldError, with the old state untouched, when moto would refuse the world.
+    """
+    problems = seeding_problems(world)
+    if problems:
+        raise invalid_world(problems)
     reset_all(store)
     try:
         _seed_moto(world)
-    except MOTO_ERRORS as error:
+        for target, config in world.configs:
+            store.put(target, config)
+    except Exception as error:
+        # The checks above should leave nothing for moto to refuse: this is a
+        # sandbox bug, so keep the traceback, and leave no half-seeded state.
+        log.exception("seeding failed")
         reset_all(store)
-        message = getattr(error, "message", None) or getattr(error, "description", "")
-        raise WorldError(
-            f"seeding failed, the sandbox is now empty: {message}"
+        raise SeedingError(
+            f"seeding failed, the sandbox is now empty: {_moto_message(error)}"
         ) from error
-    for target, config in world.configs:
-        store.put(target, config)
     return {
         "roles": len(world.roles),
         "functions": len(world.functions),
@@ -116,6 +150,11 @@ def _create_function(account: str, fn: FunctionSpec, role_arn: str) -> None:
         backend.publish_version(fn.name)
     for alias, version in fn.aliases.items():
         backend.create_alias(alias, fn.name, version, "", "")
+
+
+def _moto_message(error: Exception) -> str:
+    text = getattr(error, "message", None) or getattr(error, "description", None)
+    return str(text or repr(error))
 
 
 @cache

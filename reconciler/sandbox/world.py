@@ -1,15 +1,18 @@
 """World documents: what the sandbox starts from.
 
 A world is read (YAML or JSON), checked against schemas/world.schema.json
-and then against the rules a schema cannot say (references between entries),
-and only then handed to ``seeding``. Nothing here imports moto: the account
-must be known before moto is imported, and a world file may name it.
+and then against the rules a schema cannot say (references between entries,
+regions that exist, AWS's naming rules), and only then handed to
+``seeding``, which checks the role policies with moto's own validator
+before it changes anything. Nothing here imports moto: the account must be
+known before moto is imported, and a world file may name it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,6 +24,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import WorldError
 from .names import LATEST, Target
+from .regions import is_known
 from .store import AsyncConfig, Destinations
 
 # reconciler/schemas links to the repository's schemas/ and is packaged, so
@@ -36,6 +40,46 @@ class Placed:
 
     name: str
     region: str
+
+
+@dataclass(frozen=True)
+class Naming:
+    """AWS's naming rule for one kind of placed resource; moto enforces it."""
+
+    key: str  # the world's list of them
+    service: str  # botocore's name, for the regions that offer it
+    pattern: re.Pattern[str]
+    rule: str
+
+
+_WORD = "[a-zA-Z0-9_-]"
+NAMINGS = (
+    Naming(
+        "queues",
+        "sqs",
+        re.compile(rf"{_WORD}{{1,80}}|{_WORD}{{1,75}}\.fifo"),
+        "1 to 80 letters, digits, - or _ (a FIFO queue's ending in .fifo)",
+    ),
+    Naming(
+        "topics",
+        "sns",
+        re.compile(rf"{_WORD}{{1,256}}|{_WORD}{{1,251}}\.fifo"),
+        "1 to 256 letters, digits, - or _ (a FIFO topic's ending in .fifo)",
+    ),
+    Naming(
+        "buses",
+        "events",
+        re.compile(r"[a-zA-Z0-9._-]{1,256}"),
+        "1 to 256 letters, digits, ., - or _",
+    ),
+    Naming(
+        "buckets",
+        "s3",
+        re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
+        "3 to 63 lower-case letters, digits, . or -, starting and ending "
+        "with a letter or digit",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +108,15 @@ class World:
     buses: list[Placed] = field(default_factory=list)
     buckets: list[Placed] = field(default_factory=list)
     configs: list[tuple[Target, AsyncConfig]] = field(default_factory=list)
+
+    def placed(self, key: str) -> list[Placed]:
+        lists = {
+            "queues": self.queues,
+            "topics": self.topics,
+            "buses": self.buses,
+            "buckets": self.buckets,
+        }
+        return lists[key]
 
 
 # libyaml's loader when PyYAML has it: big worlds parse many times faster.
@@ -104,12 +157,16 @@ def check_world(document: Mapping[str, Any], account: str) -> World:
     """A World, or a WorldError that lists every problem found."""
     problems = schema_problems(document)
     if problems:
-        raise WorldError(_report(problems))
+        raise invalid_world(problems)
     world = _build(document, account)
-    problems = _reference_problems(document, world)
+    problems = _reference_problems(document, world) + _placement_problems(world)
     if problems:
-        raise WorldError(_report(problems))
+        raise invalid_world(problems)
     return world
+
+
+def invalid_world(problems: list[str]) -> WorldError:
+    return WorldError("invalid world:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def schema_problems(document: Mapping[str, Any]) -> list[str]:
@@ -144,10 +201,6 @@ def _validator() -> jsonschema.Draft202012Validator:
 def _where(path: Iterable[Any]) -> str:
     parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
     return "world" + "".join(parts)
-
-
-def _report(problems: list[str]) -> str:
-    return "invalid world:\n" + "\n".join(f"  {p}" for p in problems)
 
 
 def _placed(entries: Iterable[Any], region: str) -> list[Placed]:
@@ -269,3 +322,57 @@ def _config_problems(world: World) -> list[str]:
             problems.append(f"{where}: a second config for {target.arn}")
         seen.add(target)
     return problems
+
+
+def _placement_problems(world: World) -> list[str]:
+    """What moto would refuse while seeding: unknown regions, bad names."""
+    problems = []
+    if not is_known(world.region):
+        problems.append(f"world.region: {world.region} is not an AWS region")
+    for index, fn in enumerate(world.functions):
+        where = f"world.functions[{index}]"
+        problems += _region_problems(world, where, fn.region, "lambda")
+    for naming in NAMINGS:
+        problems += _naming_problems(world, naming)
+    return problems + _duplicate_problems(world)
+
+
+def _region_problems(world: World, where: str, region: str, service: str) -> list[str]:
+    if region == world.region and not is_known(region):
+        return []  # reported once, at world.region
+    if is_known(region, service):
+        return []
+    return [f"{where}: {service} is not offered in region {region}"]
+
+
+def _naming_problems(world: World, naming: Naming) -> list[str]:
+    problems = []
+    for index, entry in enumerate(world.placed(naming.key)):
+        where = f"world.{naming.key}[{index}]"
+        if not naming.pattern.fullmatch(entry.name):
+            problems.append(f"{where}: {entry.name!r} is not {naming.rule}")
+        problems += _region_problems(world, where, entry.region, naming.service)
+    return problems
+
+
+def _duplicate_problems(world: World) -> list[str]:
+    # moto refuses a second bus of one name in a region, and a second bucket
+    # of one name anywhere: bucket names are shared by every region.
+    buses, buckets = world.buses, world.buckets
+    problems = [
+        f"world.buses[{i}]: bus {buses[i].name} in {buses[i].region} is already "
+        f"declared at world.buses[{first}]"
+        for i, first in _repeats([(b.region, b.name) for b in buses])
+        if buses[i].name != "default"  # it exists anyway; seeding skips it
+    ]
+    return problems + [
+        f"world.buckets[{i}]: bucket {buckets[i].name} is already declared at "
+        f"world.buckets[{first}]; bucket names are global"
+        for i, first in _repeats([b.name for b in buckets])
+    ]
+
+
+def _repeats(keys: list[Hashable]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) of each key seen before."""
+    first: dict[Hashable, int] = {}
+    return [(i, first[k]) for i, k in enumerate(keys) if first.setdefault(k, i) != i]
