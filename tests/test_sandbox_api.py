@@ -1110,6 +1110,21 @@ BAD_WORLDS = [
         "world.buckets[1]: bucket bkt is already declared at world.buckets[0]",
         id="bucket-twice",
     ),
+    pytest.param(
+        {
+            "functions": [{"name": "f"}],
+            "buckets": ["b-fail"],
+            "event_invoke_configs": [
+                {
+                    "function_name": "f",
+                    "destination_config": {"on_success": {"destination": BUCKET}},
+                }
+            ],
+        },
+        "world.event_invoke_configs[0].destination_config.on_success.destination: "
+        f"AWS refuses {BUCKET} on success: an s3 destination may only be on_failure",
+        id="s3-on-success",
+    ),
 ]
 
 

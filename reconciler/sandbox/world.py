@@ -2,10 +2,11 @@
 
 A world is read (YAML or JSON), checked against schemas/world.schema.json
 and then against the rules a schema cannot say (references between entries,
-regions that exist, AWS's naming rules), and only then handed to
-``seeding``, which checks the role policies with moto's own validator
-before it changes anything. Nothing here imports moto: the account must be
-known before moto is imported, and a world file may name it.
+regions that exist, AWS's naming rules, destinations AWS refuses in any
+state), and only then handed to ``seeding``, which checks the role policies
+with moto's own validator before it changes anything. Nothing here imports
+moto: the account must be known before moto is imported, and a world file
+may name it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
+from .destinations import KINDS, parse_arn
 from .errors import WorldError
 from .names import LATEST, Target
 from .regions import is_known
@@ -305,7 +307,7 @@ def _config_problems(world: World) -> list[str]:
     functions = {(f.region, f.name): f for f in world.functions}
     problems = []
     seen: set[Target] = set()
-    for index, (target, _) in enumerate(world.configs):
+    for index, (target, config) in enumerate(world.configs):
         where = f"world.event_invoke_configs[{index}]"
         fn = functions.get((target.region, target.function))
         if fn is None:
@@ -321,7 +323,23 @@ def _config_problems(world: World) -> list[str]:
         if target in seen:
             problems.append(f"{where}: a second config for {target.arn}")
         seen.add(target)
+        problems += _success_problems(where, config)
     return problems
+
+
+def _success_problems(where: str, config: AsyncConfig) -> list[str]:
+    """AWS refuses some destinations on success (S3) whatever the state."""
+    arn = config.destinations.on_success
+    parsed = parse_arn(arn) if arn else None
+    kind = KINDS.get(parsed.service) if parsed else None
+    if parsed is None or kind is None or kind.on_success:
+        return []
+    field = f"{where}.destination_config.on_success.destination"
+    problem = (
+        f"{field}: AWS refuses {arn} on success: an {parsed.service} "
+        "destination may only be on_failure"
+    )
+    return [problem]
 
 
 def _placement_problems(world: World) -> list[str]:
