@@ -172,3 +172,15 @@ def test_any_live_state_exports_to_a_directory_that_plans_clean(
     exported, planned = export_and_plan(eic, out)
     assert exported.code == 0, exported.text
     assert planned.code == 0 and "No changes." in planned.out, (configs, planned.text)
+
+
+def test_export_refuses_to_leave_stale_files_beside_a_new_scope(eic, world, tmp_path):
+    world.load_world(base_world([
+        {"function_name": "fn", "maximum_retry_attempts": 0},
+        {"function_name": "fn-b", "maximum_retry_attempts": 0},
+    ]))
+    out = tmp_path / "out"
+    assert eic("export", "--region", REGION, "--out", str(out)).code == 0
+    narrower = eic("export", "--region", REGION, "--function", "fn-*", "--out", str(out), "--force")
+    assert narrower.code == 1 and "fn.yaml" in narrower.err
+    assert (out / "fn.yaml").exists()

@@ -180,6 +180,7 @@ def _dump(data: Any) -> str:
 
 
 def _write(files: dict[Path, str], force: bool) -> None:
+    _refuse_leftovers(files)
     existing = [str(path) for path in files if path.exists()]
     if existing and not force:
         shown = ", ".join(existing[:3]) + (" ..." if len(existing) > 3 else "")
@@ -193,3 +194,25 @@ def _write(files: dict[Path, str], force: bool) -> None:
             path.write_text(text)
         except OSError as err:
             raise EicError(f"cannot write {path}: {err.strerror}") from err
+
+
+def _refuse_leftovers(files: dict[Path, str]) -> None:
+    """Config files in the way that this export would not replace.
+
+    They would go on declaring configs beside the new `scope`, so the
+    exported directory would no longer say what is live.
+    """
+    out = next(iter(files)).parent
+    if not out.is_dir():
+        return
+    leftovers = sorted(
+        str(path)
+        for path in out.rglob("*")
+        if path.suffix.lower() in (".yaml", ".yml") and path not in files
+    )
+    if leftovers:
+        shown = ", ".join(leftovers[:3]) + (" ..." if len(leftovers) > 3 else "")
+        raise EicError(
+            f"refusing to export into {out}: it holds config files this export "
+            f"would not replace ({shown}); remove them or choose another --out"
+        )
