@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from reconciler import aws, live, loader, planner
@@ -109,6 +111,18 @@ def refuse_many_deletes(plan: planner.Plan, max_deletes: int | None) -> None:
         f"--max-deletes {max_deletes}; nothing was changed. Review the deletes "
         "above, then raise --max-deletes (or protect configs in eic.yaml)"
     )
+
+
+@contextmanager
+def connected(directory: str, args: object, ui: Ui) -> Iterator[Workspace]:
+    """Load ``directory`` and connect to its account, for one command."""
+    options = options_from(args)
+    workspace = Workspace(load(directory, options), options, ui)
+    try:
+        workspace.connect()
+        yield workspace
+    finally:
+        workspace.close()
 
 
 def load(directory: str, options: Options) -> ConfigSet:

@@ -29,11 +29,7 @@ PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 def run(args: argparse.Namespace, ui: Ui) -> int:
     if planfile.is_plan_file(args.target):
         return run_saved(args, ui)
-    options = pipeline.options_from(args)
-    configs = pipeline.load(args.target, options)
-    workspace = pipeline.Workspace(configs, options, ui)
-    try:
-        workspace.connect()
+    with pipeline.connected(args.target, args, ui) as workspace:
         plan = workspace.plan(
             allow_empty=args.allow_empty, preflight=not args.no_preflight
         )
@@ -48,31 +44,23 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             )
         confirm(plan, args.auto_approve, ui)
         outcomes, interrupted = execute(workspace, plan, ui)
-    finally:
-        workspace.close()
     return report(outcomes, plan, ui, interrupted)
 
 
 def run_saved(args: argparse.Namespace, ui: Ui) -> int:
     body = planfile.load(args.target)
-    options = pipeline.options_from(args)
     directory = body["directory"]
     if not os.path.isdir(directory):
         raise EicError(
             f"the plan was made from the configs directory `{directory}`, which "
             "is not here; run apply from the folder where plan ran"
         )
-    configs = pipeline.load(directory, options)
-    workspace = pipeline.Workspace(configs, options, ui)
-    try:
-        workspace.connect()
+    with pipeline.connected(directory, args, ui) as workspace:
         plan = planfile.plan_from(body)
         _check_saved(args.target, body, plan, workspace)
         plan_command.show(plan, "text", ui)
         pipeline.refuse_many_deletes(plan, args.max_deletes)
         outcomes, interrupted = execute(workspace, plan, ui)
-    finally:
-        workspace.close()
     return report(outcomes, plan, ui, interrupted)
 
 

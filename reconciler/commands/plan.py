@@ -14,16 +14,10 @@ EXIT_CHANGES = 2
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    options = pipeline.options_from(args)
-    configs = pipeline.load(args.directory, options)
-    workspace = pipeline.Workspace(configs, options, ui)
-    try:
-        workspace.connect()
+    with pipeline.connected(args.directory, args, ui) as workspace:
         plan = workspace.plan(
             allow_empty=args.allow_empty, preflight=not args.no_preflight
         )
-    finally:
-        workspace.close()
     show(plan, args.output, ui)
     if args.out:
         if plan.errors:
@@ -31,7 +25,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 f"the plan has errors, so it was not saved to {args.out}; fix "
                 "them and plan again"
             )
-        planfile.save(args.out, plan, configs, args.directory)
+        planfile.save(args.out, plan, workspace.configs, args.directory)
         ui.error(f"Saved the plan to {args.out}; apply it with `eic apply {args.out}`.")
     if plan.errors:
         return 1
