@@ -23,7 +23,7 @@ import botocore.config
 import botocore.exceptions
 from botocore.client import BaseClient
 
-from reconciler.errors import AwsCallError, EicError
+from reconciler.errors import AwsCallError, EicError, connection_error
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,8 @@ class Connection:
             )
         except ValueError as err:  # botocore's word for a malformed endpoint
             raise EicError(f"{err}; check --endpoint-url or AWS_ENDPOINT_URL") from err
+        except botocore.exceptions.BotoCoreError as err:  # a broken profile
+            raise connection_error(err) from err
 
 
 def is_loopback(url: str) -> bool:
@@ -313,20 +315,3 @@ def _refused(what: str, err: botocore.exceptions.ClientError) -> AwsCallError:
     code = _code(err)
     message = str(err.response.get("Error", {}).get("Message", err))
     return AwsCallError(what, code, message, _HINTS.get(code, ""))
-
-
-def connection_error(err: Exception) -> EicError:
-    """A clear message for credential and network failures."""
-    if isinstance(err, botocore.exceptions.NoCredentialsError):
-        return EicError(
-            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or "
-            "run inside a role (for the local endpoint any dummy keys do)"
-        )
-    if isinstance(err, botocore.exceptions.NoRegionError):
-        return EicError("no AWS region: set AWS_REGION or `regions` in eic.yaml")
-    if isinstance(err, botocore.exceptions.EndpointConnectionError):
-        return EicError(
-            f"cannot reach AWS at {err.kwargs.get('endpoint_url')}: is the "
-            "endpoint up (for the sandbox: `eic sandbox`)?"
-        )
-    return EicError(f"AWS configuration or network problem: {err}")

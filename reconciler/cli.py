@@ -308,11 +308,6 @@ def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
         ui.error("eic: interrupted.")
         return EXIT_INTERRUPTED
     except Exception as err:  # a bug: say so, and show the traceback on --debug
-        if _is_aws_setup_error(err):
-            from reconciler.aws import connection_error
-
-            ui.error(f"eic: {connection_error(err)}")
-            return EXIT_ERROR
         if args.debug:
             raise
         ui.error(
@@ -320,14 +315,6 @@ def _run(command: Command, args: argparse.Namespace, ui: Ui) -> int:
             "run again with --debug for the traceback and report it."
         )
         return EXIT_ERROR
-
-
-def _is_aws_setup_error(err: Exception) -> bool:
-    """A broken profile, config file or credential source: the user's to fix."""
-    botocore_exceptions = sys.modules.get("botocore.exceptions")
-    return botocore_exceptions is not None and isinstance(
-        err, botocore_exceptions.BotoCoreError
-    )
 
 
 def _configure_logging(debug: bool) -> None:

@@ -64,3 +64,23 @@ class AwsCallError(EicError):
 def _problem_order(problem: Problem) -> tuple[str, int, int]:
     loc = problem.location
     return (loc.path, loc.line or 0, loc.col or 0)
+
+
+def connection_error(err: Exception) -> EicError:
+    """A clear message for a botocore failure the user can fix: credentials,
+    profile, config file, region or network."""
+    import botocore.exceptions  # late: only ever called once botocore is loaded
+
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return EicError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or "
+            "run inside a role (for the local endpoint any dummy keys do)"
+        )
+    if isinstance(err, botocore.exceptions.NoRegionError):
+        return EicError("no AWS region: set AWS_REGION or `regions` in eic.yaml")
+    if isinstance(err, botocore.exceptions.EndpointConnectionError):
+        return EicError(
+            f"cannot reach AWS at {err.kwargs.get('endpoint_url')}: is the "
+            "endpoint up (for the sandbox: `eic sandbox`)?"
+        )
+    return EicError(f"AWS configuration or network problem: {err}")

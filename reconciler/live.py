@@ -59,18 +59,31 @@ def read_live(
     if configs.settings.scope:
         state.owned, state.roles = _owned_functions(configs, apis, regions, pool)
     functions = sorted(declared | set(state.owned))
+    state.configs, absent = _read_functions(functions, apis, pool, progress)
+    state.missing = absent & declared
+    return state
+
+
+def _read_functions(
+    functions: list[FunctionKey],
+    apis: dict[str, LambdaApi],
+    pool: ThreadPoolExecutor,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[Identity, Live], set[FunctionKey]]:
+    """Every config of ``functions`` (one List each, in parallel), and the
+    functions that do not exist."""
     reads = pool.map(lambda key: apis[key[0]].configs_of(key[1]), functions)
-    for done, (key, found) in enumerate(zip(functions, reads), start=1):
+    found: dict[Identity, Live] = {}
+    absent: set[FunctionKey] = set()
+    for done, (key, items) in enumerate(zip(functions, reads), start=1):
         if progress:
             progress(done, len(functions))
-        if found is None:
-            if key in declared:
-                state.missing.add(key)
-            continue
-        for item in found:
-            live = live_config(key[0], item)
-            state.configs[live.identity] = live
-    return state
+        if items is None:
+            absent.add(key)
+        for item in items or []:
+            config = live_config(key[0], item)
+            found[config.identity] = config
+    return found, absent
 
 
 def _owned_functions(
@@ -110,10 +123,4 @@ def read_targets(
 ) -> dict[Identity, Live]:
     """Live configs of the functions behind ``targets``: one List each."""
     functions = sorted({(t.region, t.function) for t in targets})
-    reads = pool.map(lambda key: apis[key[0]].configs_of(key[1]) or [], functions)
-    found: dict[Identity, Live] = {}
-    for (region, _), items in zip(functions, reads):
-        for item in items:
-            config = live_config(region, item)
-            found[config.identity] = config
-    return found
+    return _read_functions(functions, apis, pool)[0]

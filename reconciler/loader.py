@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import names, schema, yamlsafe
-from reconciler.errors import InputError, Location, Problem
+from reconciler.errors import InputError, Location, Problem, connection_error
 from reconciler.model import Desired, Identity, Settings
 
 SETTINGS_FILE = "eic.yaml"
@@ -57,6 +57,8 @@ class ConfigSet:
     # Accounts named by ARNs, checked against the caller once it is known.
     arn_accounts: dict[Identity, str] = field(default_factory=dict)
     files: int = 0
+    # The AWS environment's region, the last fallback for entries and scope.
+    default_region: str | None = None
 
     def bind_account(self, caller: str) -> None:
         """Give every identity the caller's account; refuse foreign ARNs."""
@@ -79,9 +81,13 @@ class ConfigSet:
 
 def environment_region() -> str | None:
     """The region the AWS environment names (AWS_REGION, profile), if any."""
-    import botocore.session  # late: `validate` needs only this of botocore
+    import botocore.exceptions  # late: `validate` needs only this of botocore
+    import botocore.session
 
-    return botocore.session.get_session().get_config_variable("region")
+    try:
+        return botocore.session.get_session().get_config_variable("region")
+    except botocore.exceptions.BotoCoreError as err:  # a broken profile
+        raise connection_error(err) from err
 
 
 def load_directory(
@@ -100,7 +106,7 @@ def load_directory(
         raise InputError([Problem(where, f"{what}; give the configs directory")])
     problems: list[Problem] = []
     settings = _load_settings(root, problems, max_bytes)
-    configs = ConfigSet(settings)
+    configs = ConfigSet(settings, default_region=default_region)
     paths = _config_paths(root, problems)
     configs.files = len(paths)
     context = _Context(settings, default_region, configs, problems)

@@ -34,7 +34,7 @@ class Workspace:
     def __init__(self, configs: ConfigSet, options: Options, ui: Ui) -> None:
         self.configs = configs
         self.ui = ui
-        self.default_region = loader.environment_region()
+        self.default_region = configs.default_region
         self.connection = aws.Connection(
             endpoint_url=options.endpoint_url,
             rate_limit=options.rate_limit or configs.settings.rate_limit,

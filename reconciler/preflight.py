@@ -24,7 +24,7 @@ import botocore.parsers
 from reconciler import names
 from reconciler.aws import Connection, LambdaApi
 from reconciler.errors import Location
-from reconciler.model import Identity
+from reconciler.model import Identity, settings_from_api
 from reconciler.planner import Change
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,8 @@ class Preflight:
         messages = []
         if change.action == "create" and identity.qualifier != names.LATEST:
             messages.append(self.qualifier_problem(identity))
-        for arn in _destinations(change.request):
+        sent = settings_from_api(change.request)  # only what the write carries
+        for arn in filter(None, (sent.on_success, sent.on_failure)):
             problem = self.destination_problem(arn, identity.region)
             messages.append(problem or self._permission_problem(identity, arn))
         return [Warning(identity, change.location, m) for m in messages if m]
@@ -245,15 +246,6 @@ _PROBES: dict[str, Callable[[Preflight, names.DestinationArn, str], None]] = {
     "s3": _probe_s3,
     "lambda": _probe_lambda,
 }
-
-
-def _destinations(request: dict[str, Any]) -> list[str]:
-    halves = request.get("DestinationConfig", {})
-    return [
-        half["Destination"]
-        for half in (halves.get("OnSuccess", {}), halves.get("OnFailure", {}))
-        if half.get("Destination")
-    ]
 
 
 def _code(err: botocore.exceptions.ClientError) -> str:
