@@ -186,25 +186,26 @@ def test_interrupt_finishes_calls_in_flight_and_a_rerun_converges(eic, world, tm
     assert live_state(world, functions) == expected_state(functions)
 
 
-def test_sigterm_stops_like_ctrl_c(world, tmp_path):
+def _slow_apply_under_way(world, tmp_path, latency_ms: int) -> subprocess.Popen:
+    """An apply of 20 writes against slow answers, its first write made."""
     world.load_world(fleet(10))
     directory = declare(tmp_path, 10)
-    world.settings(latency_ms=150)
+    world.settings(latency_ms=latency_ms)
     world.reset_calls()
     process = _apply_process(world, directory)
     _wait_for_writes(world, 1)
+    return process
+
+
+def test_sigterm_stops_like_ctrl_c(world, tmp_path):
+    process = _slow_apply_under_way(world, tmp_path, latency_ms=150)
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=60)
     assert process.returncode == 130 and "Apply interrupted:" in out
 
 
 def test_second_interrupt_exits_at_once(world, tmp_path):
-    world.load_world(fleet(10))
-    directory = declare(tmp_path, 10)
-    world.settings(latency_ms=2000)
-    world.reset_calls()
-    process = _apply_process(world, directory)
-    _wait_for_writes(world, 1)
+    process = _slow_apply_under_way(world, tmp_path, latency_ms=2000)
     process.send_signal(signal.SIGINT)
     time.sleep(0.2)
     started = time.monotonic()
